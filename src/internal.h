@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to libsevmig: the context body and helpers shared by every layer. */
+#ifndef SEVMIG_INTERNAL_H
+#define SEVMIG_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sevmig/sevmig.h>
+
+#define SEVMIG_EXPORT __attribute__((visibility("default")))
+#define SEVMIG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+struct sevmig_ctx {
+	struct sevmig_sys_ops sys;      /* every member non-NULL */
+	void (*log)(void *opaque, uint32_t level, const char *msg);
+	void *log_opaque;
+	uint32_t log_level;
+	/*
+	 * Set once a PSP command timed out: the kernel driver then answers
+	 * EBUSY forever, and we say why instead of "busy". Atomic because
+	 * any thread may issue PSP commands.
+	 */
+	int psp_dead;
+};
+
+/* ---- logging (log.c) ---- */
+void sevmig_log(const struct sevmig_ctx *ctx, uint32_t level, const char *fmt,
+		...) SEVMIG_PRINTF(3, 4);
+/* Logs at ERR and returns @err, so error paths read "return sevmig_err(...)". */
+int sevmig_err(const struct sevmig_ctx *ctx, int err, const char *fmt, ...)
+	SEVMIG_PRINTF(3, 4);
+
+/* ---- sized records (sized.c) ---- */
+/*
+ * Copy a caller's sized record into @dst (our @ksize bytes) following the
+ * kernel's copy_struct_from_user rules. A NULL @src (the caller passed no
+ * record; callers decide whether that is allowed) zeroes @dst. On success
+ * dst's size field equals @ksize.
+ */
+int sevmig_struct_in(void *dst, size_t ksize, const void *src,
+		     size_t min_size);
+/*
+ * Validate a caller's output record header: size >= @min_size and any bytes
+ * past @ksize zero. Returns the number of bytes to write, or -errno.
+ */
+int sevmig_struct_out_len(const void *user, size_t ksize, size_t min_size);
+/* Write @kern into @user's first @len bytes and set user->size = @len. */
+void sevmig_struct_out(void *user, const void *kern, size_t len);
+
+/* ---- syscall seam (sys.c): the only way out of the library ---- */
+int sevmig_sys_open(const struct sevmig_ctx *ctx, const char *path, int oflags);
+int sevmig_sys_close(const struct sevmig_ctx *ctx, int fd);
+int sevmig_sys_ioctl(const struct sevmig_ctx *ctx, int fd, unsigned long req,
+		     void *arg);
+/* For ioctls whose argument is an integer (KVM_CHECK_EXTENSION, ...). */
+int sevmig_sys_ioctl_val(const struct sevmig_ctx *ctx, int fd,
+			 unsigned long req, unsigned long val);
+int sevmig_sys_mmap(const struct sevmig_ctx *ctx, void *addr, size_t len,
+		    int prot, int mflags, int fd, int64_t off, void **ret);
+int sevmig_sys_munmap(const struct sevmig_ctx *ctx, void *addr, size_t len);
+
+/* ---- PSP choke point (psp.c) ---- */
+/*
+ * Issue one /dev/sev platform command. Zeroes the error field first, reads it
+ * only on EIO; *fw is always written (0 when the firmware said nothing).
+ * Tracks a dead PSP (ETIMEDOUT, then EBUSY forever).
+ */
+int sevmig_psp_platform_cmd(struct sevmig_ctx *ctx, int sev_fd, uint32_t cmd,
+			    void *data, uint32_t *fw);
+/* Same for a KVM_MEMORY_ENCRYPT_OP guest command on @vm_fd. */
+int sevmig_psp_guest_cmd(struct sevmig_ctx *ctx, int vm_fd, int sev_fd,
+			 uint32_t id, void *data, uint32_t *fw);
+/* True when a length query came back as the firmware's INVALID_LEN answer. */
+static inline bool sevmig_psp_is_len_answer(int rc, uint32_t fw)
+{
+	return rc == -5 /* EIO */ && fw == 0x04u /* INVALID_LEN */;
+}
+bool sevmig_psp_is_dead(const struct sevmig_ctx *ctx);
+const char *sevmig_sev_cmd_name(uint32_t cmd);
+const char *sevmig_kvm_sev_cmd_name(uint32_t id);
+
+static inline uint64_t sevmig_ptr_u64(const void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+#endif /* SEVMIG_INTERNAL_H */

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The single choke point for SEV firmware commands: SEV_ISSUE_CMD on /dev/sev
+ * and KVM_MEMORY_ENCRYPT_OP on a VM fd. Both keep errno and firmware status
+ * apart: the kernel does not pre-set `error`, so we zero it before every call
+ * and read it only when the ioctl failed with EIO.
+ */
+#include <errno.h>
+
+#include "internal.h"
+#include "uapi/kvm-abi.h"
+
+static const char *const sev_cmd_names[] = {
+	[SEVMIG_SEV_FACTORY_RESET] = "FACTORY_RESET",
+	[SEVMIG_SEV_PLATFORM_STATUS] = "PLATFORM_STATUS",
+	[SEVMIG_SEV_PEK_GEN] = "PEK_GEN",
+	[SEVMIG_SEV_PEK_CSR] = "PEK_CSR",
+	[SEVMIG_SEV_PDH_GEN] = "PDH_GEN",
+	[SEVMIG_SEV_PDH_CERT_EXPORT] = "PDH_CERT_EXPORT",
+	[SEVMIG_SEV_PEK_CERT_IMPORT] = "PEK_CERT_IMPORT",
+	[SEVMIG_SEV_GET_ID] = "GET_ID",
+	[SEVMIG_SEV_GET_ID2] = "GET_ID2",
+};
+
+static const char *const kvm_sev_cmd_names[] = {
+	[SEVMIG_KVM_SEV_INIT] = "KVM_SEV_INIT",
+	[SEVMIG_KVM_SEV_ES_INIT] = "KVM_SEV_ES_INIT",
+	[SEVMIG_KVM_SEV_LAUNCH_START] = "LAUNCH_START",
+	[SEVMIG_KVM_SEV_LAUNCH_UPDATE_DATA] = "LAUNCH_UPDATE_DATA",
+	[SEVMIG_KVM_SEV_LAUNCH_UPDATE_VMSA] = "LAUNCH_UPDATE_VMSA",
+	[SEVMIG_KVM_SEV_LAUNCH_SECRET] = "LAUNCH_SECRET",
+	[SEVMIG_KVM_SEV_LAUNCH_MEASURE] = "LAUNCH_MEASURE",
+	[SEVMIG_KVM_SEV_LAUNCH_FINISH] = "LAUNCH_FINISH",
+	[SEVMIG_KVM_SEV_SEND_START] = "SEND_START",
+	[SEVMIG_KVM_SEV_SEND_UPDATE_DATA] = "SEND_UPDATE_DATA",
+	[SEVMIG_KVM_SEV_SEND_UPDATE_VMSA] = "SEND_UPDATE_VMSA",
+	[SEVMIG_KVM_SEV_SEND_FINISH] = "SEND_FINISH",
+	[SEVMIG_KVM_SEV_RECEIVE_START] = "RECEIVE_START",
+	[SEVMIG_KVM_SEV_RECEIVE_UPDATE_DATA] = "RECEIVE_UPDATE_DATA",
+	[SEVMIG_KVM_SEV_RECEIVE_UPDATE_VMSA] = "RECEIVE_UPDATE_VMSA",
+	[SEVMIG_KVM_SEV_RECEIVE_FINISH] = "RECEIVE_FINISH",
+	[SEVMIG_KVM_SEV_GUEST_STATUS] = "GUEST_STATUS",
+	[SEVMIG_KVM_SEV_DBG_DECRYPT] = "DBG_DECRYPT",
+	[SEVMIG_KVM_SEV_DBG_ENCRYPT] = "DBG_ENCRYPT",
+	[SEVMIG_KVM_SEV_CERT_EXPORT] = "CERT_EXPORT",
+	[SEVMIG_KVM_SEV_GET_ATTESTATION_REPORT] = "GET_ATTESTATION_REPORT",
+	[SEVMIG_KVM_SEV_SEND_CANCEL] = "SEND_CANCEL",
+	[SEVMIG_KVM_SEV_INIT2] = "KVM_SEV_INIT2",
+};
+
+const char *sevmig_sev_cmd_name(uint32_t cmd)
+{
+	if (cmd < ARRAY_SIZE(sev_cmd_names) && sev_cmd_names[cmd])
+		return sev_cmd_names[cmd];
+	return "unknown /dev/sev command";
+}
+
+const char *sevmig_kvm_sev_cmd_name(uint32_t id)
+{
+	if (id < ARRAY_SIZE(kvm_sev_cmd_names) && kvm_sev_cmd_names[id])
+		return kvm_sev_cmd_names[id];
+	return "unknown KVM SEV command";
+}
+
+bool sevmig_psp_is_dead(const struct sevmig_ctx *ctx)
+{
+	return __atomic_load_n(&ctx->psp_dead, __ATOMIC_RELAXED) != 0;
+}
+
+/* Common tail: firmware status out, PSP health, one clear log line. */
+static int psp_finish(struct sevmig_ctx *ctx, const char *what, int rc,
+		      uint32_t error, uint32_t *fw)
+{
+	uint32_t status = rc == -EIO ? error : 0;
+
+	if (fw)
+		*fw = status;
+	if (rc >= 0)
+		return 0;
+	if (sevmig_psp_is_len_answer(rc, status))
+		return rc;	/* a length query's normal answer: no noise */
+	if (rc == -ETIMEDOUT) {
+		__atomic_store_n(&ctx->psp_dead, 1, __ATOMIC_RELAXED);
+		return sevmig_err(ctx, rc,
+				  "%s: the PSP timed out; the kernel will refuse every further SEV command (EBUSY) until the host reboots",
+				  what);
+	}
+	if (rc == -EBUSY && sevmig_psp_is_dead(ctx))
+		return sevmig_err(ctx, rc,
+				  "%s: refused because the PSP timed out earlier (dead until reboot)",
+				  what);
+	if (rc == -EIO && status)
+		return sevmig_err(ctx, rc, "%s: SEV firmware status 0x%x %s",
+				  what, status, sevmig_fw_strerror(status));
+	return sevmig_err(ctx, rc, "%s: %s", what, sevmig_strerror(rc));
+}
+
+int sevmig_psp_platform_cmd(struct sevmig_ctx *ctx, int sev_fd, uint32_t cmd,
+			    void *data, uint32_t *fw)
+{
+	struct sevmig_sev_issue_cmd arg = {
+		.cmd = cmd,
+		.data = sevmig_ptr_u64(data),
+		.error = 0,
+	};
+	int rc;
+
+	rc = sevmig_sys_ioctl(ctx, sev_fd, SEVMIG_SEV_ISSUE_CMD, &arg);
+	return psp_finish(ctx, sevmig_sev_cmd_name(cmd), rc, arg.error, fw);
+}
+
+int sevmig_psp_guest_cmd(struct sevmig_ctx *ctx, int vm_fd, int sev_fd,
+			 uint32_t id, void *data, uint32_t *fw)
+{
+	struct sevmig_kvm_sev_cmd arg = {
+		.id = id,
+		.data = sevmig_ptr_u64(data),
+		.error = 0,
+		.sev_fd = (uint32_t)sev_fd,
+	};
+	int rc;
+
+	rc = sevmig_sys_ioctl(ctx, vm_fd, SEVMIG_KVM_MEMORY_ENCRYPT_OP, &arg);
+	return psp_finish(ctx, sevmig_kvm_sev_cmd_name(id), rc, arg.error, fw);
+}

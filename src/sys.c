@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The syscall seam: every layer reaches the kernel (or whatever backend the
+ * context was given) through these wrappers and nowhere else.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+int sevmig_sys_open(const struct sevmig_ctx *ctx, const char *path, int oflags)
+{
+	return ctx->sys.open(ctx->sys.opaque, path, oflags);
+}
+
+int sevmig_sys_close(const struct sevmig_ctx *ctx, int fd)
+{
+	return ctx->sys.close(ctx->sys.opaque, fd);
+}
+
+int sevmig_sys_ioctl(const struct sevmig_ctx *ctx, int fd, unsigned long req,
+		     void *arg)
+{
+	return ctx->sys.ioctl(ctx->sys.opaque, fd, req, arg);
+}
+
+int sevmig_sys_ioctl_val(const struct sevmig_ctx *ctx, int fd,
+			 unsigned long req, unsigned long val)
+{
+	return ctx->sys.ioctl(ctx->sys.opaque, fd, req, (void *)(uintptr_t)val);
+}
+
+int sevmig_sys_mmap(const struct sevmig_ctx *ctx, void *addr, size_t len,
+		    int prot, int mflags, int fd, int64_t off, void **ret)
+{
+	return ctx->sys.mmap(ctx->sys.opaque, addr, len, prot, mflags, fd, off,
+			     ret);
+}
+
+int sevmig_sys_munmap(const struct sevmig_ctx *ctx, void *addr, size_t len)
+{
+	return ctx->sys.munmap(ctx->sys.opaque, addr, len);
+}
