@@ -5,6 +5,9 @@
 #include "internal.h"
 
 static void vlog(const struct sevmig_ctx *ctx, uint32_t level,
+		 const char *fmt, va_list ap) SEVMIG_PRINTF(3, 0);
+
+static void vlog(const struct sevmig_ctx *ctx, uint32_t level,
 		 const char *fmt, va_list ap)
 {
 	char msg[512];

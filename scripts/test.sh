@@ -1,0 +1,81 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Newcomer command 2 (and what CI runs): install what is missing, then build
+# and run every test suite in three configurations:
+#   gcc   -Werror, ABI check against the committed baseline: all suites
+#   tsan  clang + ThreadSanitizer: the concurrency stress tests (suite tsan)
+#   asan  clang + ASan/UBSan + libFuzzer targets: everything but ABI/install
+# Ends with one line "tests: N passed, N failed, N skipped".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+./scripts/deps.sh --test || exit 1
+
+status=0
+results=""
+
+setup() { # dir, options...
+	dir=$1; shift
+	# A folder left by a failed setup is not a build tree: start it over.
+	[ -f "$dir/meson-private/coredata.dat" ] || rm -rf "$dir"
+	if [ -d "$dir" ]; then
+		meson setup --reconfigure "$dir" "$@" >/dev/null
+	else
+		meson setup "$dir" "$@" >/dev/null
+	fi || { meson setup --wipe "$dir" "$@" | tail -n 20
+		echo "meson setup $dir failed"; status=1; return 1; }
+	ninja -C "$dir" >/dev/null || {
+		ninja -C "$dir" | tail -n 40
+		echo "build $dir failed"; status=1; return 1; }
+}
+
+run() { # dir, meson test args...
+	dir=$1; shift
+	echo "== $dir: meson test $*"
+	meson test -C "$dir" --print-errorlogs "$@" || status=1
+	results="$results $dir/meson-logs/testlog.json"
+}
+
+has_suite() { # dir, suite
+	meson test -C "$1" --list 2>/dev/null | grep -q "^libsevmig:$2 "
+}
+
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=1
+
+if setup _build/gcc -Dwerror=true -Dabi-check=true -Dtests=enabled; then
+	run _build/gcc --no-suite tsan --no-suite fuzz
+fi
+
+if setup _build/tsan -Dwerror=true -Dtests=enabled -Dexamples=disabled \
+	-Dbench=false -Db_sanitize=thread -Db_lundef=false --native-file scripts/clang.ini; then
+	if has_suite _build/tsan tsan; then
+		TSAN_OPTIONS=halt_on_error=1 run _build/tsan --suite tsan
+	fi
+fi
+
+if setup _build/asan -Dwerror=true -Dtests=enabled -Dfuzzing=true -Dbench=false \
+	-Db_sanitize=address,undefined -Db_lundef=false --native-file scripts/clang.ini; then
+	run _build/asan --no-suite abi --no-suite consumer --no-suite tsan
+fi
+
+python3 - $results <<'PY'
+import json, sys
+counts = {"passed": 0, "failed": 0, "skipped": 0}
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        counts["failed"] += 1
+        continue
+    for line in lines:
+        r = json.loads(line)["result"]
+        if r in ("OK", "EXPECTEDFAIL"):
+            counts["passed"] += 1
+        elif r == "SKIP":
+            counts["skipped"] += 1
+        else:
+            counts["failed"] += 1
+print("tests: {passed} passed, {failed} failed, {skipped} skipped".format(**counts))
+PY
+exit $status
