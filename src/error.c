@@ -171,6 +171,19 @@ static const char *const reason_texts[] = {
 	[11] = "KVM cannot move an encryption context between VMs (no KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM)",
 	[12] = "KVM cannot create mirror VMs (no KVM_CAP_VM_COPY_ENC_CONTEXT_FROM)",
 	[13] = "upstream KVM does not implement SEND/RECEIVE_UPDATE_VMSA, so SEV-ES guests can only be moved within one host",
+	[14] = "the guest policy has NOSEND: the firmware refuses to send this guest anywhere",
+	[15] = "the guest policy has DOMAIN: the target's OCA must be byte-identical to this platform's OCA, and it is not",
+	[16] = "the guest policy has SEV: the target must prove it is a genuine AMD platform, but no AMD chain (ASK and ARK) was given",
+	[17] = "the target's SEV firmware API version is older than the minimum the guest policy requires",
+	[18] = "the guest policy sets reserved bits 6-15, which the firmware refuses at RECEIVE_START",
+	[19] = "the target's PDH is not a well-formed 2084-byte SEV certificate with usage PDH and an ECDH key",
+	[20] = "the target's platform chain is not a well-formed PEK, OCA and CEK (6252 bytes)",
+	[21] = "the AMD chain is not a well-formed ASK followed by its ARK (1664, 2176, 2688 or 3200 bytes)",
+	[22] = "the target's certificates do not belong together: a signature area does not match its signer (usage, algorithm, key size or version), or the AMD key ids do not link",
+	[32] = "the migration features were not negotiated with the guest: a kernel capability is missing, or the exits, MSR filter or CPUID bits were not set up before the guest ran",
+	[33] = "the host policy denies migration of this VM",
+	[34] = "the guest has not declared itself ready (no KVM_MIGRATION_READY write to MSR_KVM_MIGRATION_CONTROL, or it wrote 0 again on reboot, kexec or CPU offline)",
+	[35] = "a page-state change could not be recorded, so the shared/private map is no longer trustworthy for this VM",
 };
 
 SEVMIG_EXPORT const char *sevmig_reason_string(uint64_t reason)
