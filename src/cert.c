@@ -413,6 +413,20 @@ int sevmig_amd_chain_parse(struct sevmig_ctx *ctx, const void *buf, size_t len,
 			  len, h.usage, h.mod_bits);
 }
 
+/*
+ * A truncated or padded SEV certificate: its usage field (offset 8) is
+ * 0x1000-0x1004, where an AMD certificate has random key-id bytes.
+ */
+static bool looks_sev(const uint8_t *b, size_t len)
+{
+	uint32_t usage;
+
+	if (len < 12 || rd32(b) != 1)
+		return false;
+	usage = rd32(b + 8);
+	return usage >= SEVMIG_USAGE_INVALID && usage <= SEVMIG_USAGE_CEK;
+}
+
 SEVMIG_EXPORT int sevmig_cert_parse(struct sevmig_ctx *ctx, const void *buf,
 				    size_t len, struct sevmig_cert_info *ret_info,
 				    uint32_t flags)
@@ -436,9 +450,10 @@ SEVMIG_EXPORT int sevmig_cert_parse(struct sevmig_ctx *ctx, const void *buf,
 	/*
 	 * Both formats start with version 1. An SEV certificate is exactly
 	 * 2084 bytes; no AMD certificate can be (64 + 256..512 + 256..512 +
-	 * 256..512 bytes in steps of 256).
+	 * 256..512 bytes in steps of 256). Other lengths are AMD unless the
+	 * bytes look like a damaged SEV certificate.
 	 */
-	if (len == SEVMIG_SEV_CERT_SIZE)
+	if (len == SEVMIG_SEV_CERT_SIZE || looks_sev(buf, len))
 		ret = sevmig_cert_parse_sev(ctx, "(SEV format)", buf, len, &i);
 	else {
 		ret = sevmig_cert_parse_amd(ctx, "(AMD format)", buf, len, 0, &i);
