@@ -207,7 +207,7 @@ static void test_errors(void **state)
 		{ -ENOTTY, 0, 77, "not /dev/sev" },
 		{ -EFAULT, 0, 77, "" },
 		{ -EPERM, 0, 77, "read-only" },
-		{ -EIO, 0x13, 0x13, "HWSEV_RET_PLATFORM" },
+		{ -EIO, 0x13, 0x13, "HWERROR_PLATFORM" },
 		{ -EIO, 0x01, 0x01, "UNINIT" },
 		{ -EIO, 0x15, 0x15, "UNSUPPORTED" },
 		{ -EIO, 0, 77, "" },
