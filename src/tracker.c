@@ -1,0 +1,906 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Page-state tracker: which guest frames are shared (everything else is
+ * private), which frames changed state since the last sync, and the
+ * migration-stream encoding of both.
+ *
+ * Design (see docs/tracker.md for the long version):
+ *
+ * A set of GFNs is a radix tree of fixed geometry over [0, max_gfn):
+ *  - a leaf covers LEAF_PAGES (2^15 = 128 MiB of guest RAM) as a 4 KiB
+ *    bitmap, one bit per page;
+ *  - a node covers 64 slots of the level below;
+ *  - every slot is either "all 0", "all 1" or a pointer to a child, and a
+ *    child that becomes uniform is folded back into its slot at once.
+ * So a uniform region of any length costs nothing below its highest
+ * covering slot: setting or clearing [s, e) touches at most two partial
+ * slots per level plus up to 63 whole slots per level, i.e.
+ * O(64 * depth) = O(log max_gfn) whatever the length, and a run query skips
+ * uniform regions the same way. Memory is bounded by the guest's RAM: at
+ * most one 4 KiB leaf per 128 MiB (the flat bitmap's 32 KiB/GiB) plus
+ * 1/500 of that in nodes, whatever the guest does, and it shrinks back as
+ * soon as a region becomes uniform again. We chose this over a balanced
+ * tree of ranges with a cap and a bitmap fallback because it has one
+ * representation, no rebalancing, no per-range allocation, and its worst
+ * case (alternating pages) is exactly the bitmap's.
+ *
+ * Every set is counted (pages set per object), so the shared-page count is
+ * O(1) and "became uniform" is a comparison.
+ *
+ * Three sets live in a tracker: S (shared pages), C (pages whose state an
+ * update actually flipped since the last sync) and P (the sync round being
+ * drained). Updates walk S and C together: where a whole slot of S is
+ * replaced, the replaced subtree (complemented when needed) is exactly the
+ * set of changed pages, and it is moved or OR-ed into C without copying.
+ *
+ * Concurrency: one mutex. A vCPU-thread update holds it for O(64 * depth)
+ * slot operations plus at most two 4 KiB leaf edits (and, amortized, the
+ * merge of subtrees it destroys); memory is allocated from a per-tracker
+ * reserve refilled before the update (so an update either happens fully or
+ * fails with -ENOMEM having changed nothing) and freed subtrees are
+ * released after the mutex is dropped.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "tracker.h"
+
+#define LEAF_SHIFT 15
+#define LEAF_PAGES (UINT64_C(1) << LEAF_SHIFT)
+#define LEAF_WORDS (LEAF_PAGES / 64)
+#define FAN_SHIFT 6
+#define FAN (1u << FAN_SHIFT)
+
+#define U0 ((uintptr_t)0)
+#define U1 ((uintptr_t)1)
+#define IS_OBJ(s) ((s) > U1)
+
+#define POOL_LEAVES_MAX 8u
+
+struct leaf {
+	union {
+		uint64_t count;	/* pages set */
+		void *next;	/* in the pool or the dead list */
+	};
+	uint64_t bits[LEAF_WORDS];
+};
+
+struct node {
+	union {
+		uint64_t count;
+		void *next;
+	};
+	uint32_t level;		/* >= 1: children are of level - 1 */
+	uint32_t pad;
+	uintptr_t slot[FAN];
+};
+
+struct sevmig_tracker {
+	pthread_mutex_t lock;
+	uint64_t max_gfn;
+	uint32_t root_level;
+	uint32_t res_nodes;	/* reserve needed by one update */
+	uintptr_t state;	/* S: shared pages */
+	uintptr_t changed;	/* C: flipped since the last sync */
+	uintptr_t pending;	/* P: the open sync round */
+	bool logging;		/* the first sync turns the log on */
+	bool round_open;
+	uint64_t round_cursor;
+	uint64_t generation;
+	uint64_t seq;
+	struct node *pool_nodes;
+	struct leaf *pool_leaves;
+	uint32_t nr_pool_nodes, nr_pool_leaves;
+	/* Statistics; frees happen outside the lock, hence atomics. */
+	_Atomic uint64_t mem;
+	_Atomic uint64_t nr_nodes, nr_leaves;
+	uint64_t peak_mem;
+};
+
+
+static inline uint64_t span_of(uint32_t level)
+{
+	return LEAF_PAGES << (FAN_SHIFT * level);
+}
+
+static inline uint64_t obj_count(uintptr_t s)
+{
+	/* Leaves and nodes both start with the count. */
+	return *(const uint64_t *)s;
+}
+
+static inline uint64_t slot_count(uintptr_t s, uint32_t level)
+{
+	if (s == U0)
+		return 0;
+	if (s == U1)
+		return span_of(level);
+	return obj_count(s);
+}
+
+/* ---- memory ---- */
+
+static void note_alloc(struct sevmig_tracker *t, size_t sz)
+{
+	uint64_t m = atomic_fetch_add(&t->mem, sz) + sz;
+
+	if (m > t->peak_mem)
+		t->peak_mem = m;
+}
+
+/* Refill the reserve so that one update cannot fail half-way. */
+static int reserve(struct sevmig_tracker *t)
+{
+	while (t->nr_pool_nodes < t->res_nodes) {
+		struct node *n = malloc(sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		note_alloc(t, sizeof(*n));
+		atomic_fetch_add(&t->nr_nodes, 1);
+		n->next = t->pool_nodes;
+		t->pool_nodes = n;
+		t->nr_pool_nodes++;
+	}
+	while (t->nr_pool_leaves < 4) {
+		struct leaf *l = malloc(sizeof(*l));
+
+		if (!l)
+			return -ENOMEM;
+		note_alloc(t, sizeof(*l));
+		atomic_fetch_add(&t->nr_leaves, 1);
+		l->next = t->pool_leaves;
+		t->pool_leaves = l;
+		t->nr_pool_leaves++;
+	}
+	return 0;
+}
+
+/* A new object for a slot of @level, filled with uniform value @fill. */
+static uintptr_t make(struct sevmig_tracker *t, uint32_t level, uintptr_t fill)
+{
+	if (level == 0) {
+		struct leaf *l = t->pool_leaves;
+
+		t->pool_leaves = l->next;
+		t->nr_pool_leaves--;
+		memset(l->bits, fill ? 0xff : 0, sizeof(l->bits));
+		l->count = fill ? LEAF_PAGES : 0;
+		return (uintptr_t)l;
+	}
+	struct node *n = t->pool_nodes;
+
+	t->pool_nodes = n->next;
+	t->nr_pool_nodes--;
+	n->level = level;
+	n->pad = 0;
+	for (uint32_t i = 0; i < FAN; i++)
+		n->slot[i] = fill;
+	n->count = fill ? span_of(level) : 0;
+	return (uintptr_t)n;
+}
+
+static void discard(struct sevmig_tracker *t, struct tracker_dead *d, uintptr_t s,
+		    uint32_t level)
+{
+	if (level == 0) {
+		struct leaf *l = (struct leaf *)s;
+
+		if (t->nr_pool_leaves < POOL_LEAVES_MAX) {
+			l->next = t->pool_leaves;
+			t->pool_leaves = l;
+			t->nr_pool_leaves++;
+		} else {
+			l->next = d->leaves;
+			d->leaves = l;
+		}
+		return;
+	}
+	struct node *n = (struct node *)s;
+
+	n->next = d->nodes;
+	d->nodes = n;
+}
+
+static void free_tree(struct sevmig_tracker *t, uintptr_t s, uint32_t level)
+{
+	if (!IS_OBJ(s))
+		return;
+	if (level == 0) {
+		free((void *)s);
+		atomic_fetch_sub(&t->mem, sizeof(struct leaf));
+		atomic_fetch_sub(&t->nr_leaves, 1);
+		return;
+	}
+	struct node *n = (struct node *)s;
+
+	for (uint32_t i = 0; i < FAN; i++)
+		free_tree(t, n->slot[i], level - 1);
+	free(n);
+	atomic_fetch_sub(&t->mem, sizeof(struct node));
+	atomic_fetch_sub(&t->nr_nodes, 1);
+}
+
+/* Call with the lock dropped. */
+static void free_dead(struct sevmig_tracker *t, struct tracker_dead *d)
+{
+	while (d->leaves) {
+		struct leaf *l = d->leaves;
+
+		d->leaves = l->next;
+		free(l);
+		atomic_fetch_sub(&t->mem, sizeof(*l));
+		atomic_fetch_sub(&t->nr_leaves, 1);
+	}
+	while (d->nodes) {
+		struct node *n = d->nodes;
+
+		d->nodes = n->next;
+		for (uint32_t i = 0; i < FAN; i++)
+			free_tree(t, n->slot[i], n->level - 1);
+		free(n);
+		atomic_fetch_sub(&t->mem, sizeof(*n));
+		atomic_fetch_sub(&t->nr_nodes, 1);
+	}
+}
+
+/* Fold a child that became uniform back into its slot. */
+static void normalize(struct sevmig_tracker *t, struct tracker_dead *d, uintptr_t *sp,
+		      uint32_t level)
+{
+	uintptr_t s = *sp;
+
+	if (!IS_OBJ(s))
+		return;
+	uint64_t c = obj_count(s);
+
+	if (c == 0) {
+		*sp = U0;
+		discard(t, d, s, level);
+	} else if (c == span_of(level)) {
+		*sp = U1;
+		discard(t, d, s, level);
+	}
+}
+
+/* ---- set algebra on subtrees ---- */
+
+/* Replace @obj by its complement within its span (no allocation). */
+static void complement(uintptr_t obj, uint32_t level)
+{
+	if (level == 0) {
+		struct leaf *l = (struct leaf *)obj;
+
+		for (uint32_t w = 0; w < LEAF_WORDS; w++)
+			l->bits[w] = ~l->bits[w];
+		l->count = LEAF_PAGES - l->count;
+		return;
+	}
+	struct node *n = (struct node *)obj;
+
+	for (uint32_t i = 0; i < FAN; i++) {
+		if (IS_OBJ(n->slot[i]))
+			complement(n->slot[i], level - 1);
+		else
+			n->slot[i] ^= 1;
+	}
+	n->count = span_of(level) - n->count;
+}
+
+/* Set slot *cp to all-ones; returns the count delta. */
+static int64_t set_full(struct sevmig_tracker *t, struct tracker_dead *d,
+			uintptr_t *cp, uint32_t level)
+{
+	uintptr_t c = *cp;
+	uint64_t before = slot_count(c, level);
+
+	if (c == U1)
+		return 0;
+	if (IS_OBJ(c))
+		discard(t, d, c, level);
+	*cp = U1;
+	return (int64_t)(span_of(level) - before);
+}
+
+static int64_t or_into(struct sevmig_tracker *t, struct tracker_dead *d,
+		       uintptr_t *cp, uintptr_t obj, uint32_t level, int comp);
+
+/* dst |= (comp ? ~src : src); consumes @src; updates dst's count. */
+static void merge(struct sevmig_tracker *t, struct tracker_dead *d, uintptr_t dst,
+		  uintptr_t src, uint32_t level, int comp)
+{
+	if (level == 0) {
+		struct leaf *a = (struct leaf *)dst, *b = (struct leaf *)src;
+		uint64_t x = comp ? ~UINT64_C(0) : 0, cnt = 0;
+
+		for (uint32_t w = 0; w < LEAF_WORDS; w++) {
+			a->bits[w] |= b->bits[w] ^ x;
+			cnt += (uint64_t)__builtin_popcountll(a->bits[w]);
+		}
+		a->count = cnt;
+		discard(t, d, src, 0);
+		return;
+	}
+	struct node *a = (struct node *)dst, *b = (struct node *)src;
+	int64_t delta = 0;
+
+	for (uint32_t i = 0; i < FAN; i++) {
+		uintptr_t s = b->slot[i];
+
+		if (!IS_OBJ(s)) {
+			if (s ^ (uintptr_t)comp)
+				delta += set_full(t, d, &a->slot[i], level - 1);
+		} else {
+			b->slot[i] = U0;
+			delta += or_into(t, d, &a->slot[i], s, level - 1, comp);
+		}
+	}
+	a->count = (uint64_t)((int64_t)a->count + delta);
+	discard(t, d, src, level);	/* holds no objects any more */
+}
+
+/* *cp |= (comp ? ~obj : obj); consumes @obj; returns *cp's count delta. */
+static int64_t or_into(struct sevmig_tracker *t, struct tracker_dead *d,
+		       uintptr_t *cp, uintptr_t obj, uint32_t level, int comp)
+{
+	uintptr_t c = *cp;
+	uint64_t before;
+
+	if (c == U1) {
+		discard(t, d, obj, level);
+		return 0;
+	}
+	if (c == U0) {
+		if (comp)
+			complement(obj, level);
+		*cp = obj;
+		normalize(t, d, cp, level);
+		return (int64_t)slot_count(*cp, level);
+	}
+	before = obj_count(c);
+	merge(t, d, c, obj, level, comp);
+	normalize(t, d, cp, level);
+	return (int64_t)slot_count(*cp, level) - (int64_t)before;
+}
+
+/* ---- update ---- */
+
+struct apply_ctx {
+	struct sevmig_tracker *t;
+	struct tracker_dead *d;
+	uint64_t s, e;
+	uintptr_t val;		/* U0 private, U1 shared */
+};
+
+static int64_t leaf_apply(const struct apply_ctx *a, struct leaf *sl,
+			  struct leaf *cl, uint64_t lo, uint64_t hi,
+			  int64_t *dc)
+{
+	uint64_t w0 = lo >> 6, w1 = (hi - 1) >> 6;
+	int64_t ds = 0, dcl = 0;
+
+	for (uint64_t w = w0; w <= w1; w++) {
+		uint64_t m = ~UINT64_C(0), old, nw, diff;
+
+		if (w == w0)
+			m &= ~UINT64_C(0) << (lo & 63);
+		if (w == w1 && (hi & 63))
+			m &= ~UINT64_C(0) >> (64 - (hi & 63));
+		old = sl->bits[w];
+		nw = a->val ? (old | m) : (old & ~m);
+		diff = old ^ nw;
+		if (!diff)
+			continue;
+		sl->bits[w] = nw;
+		ds += __builtin_popcountll(diff);
+		if (cl) {
+			dcl += __builtin_popcountll(diff & ~cl->bits[w]);
+			cl->bits[w] |= diff;
+		}
+	}
+	if (!a->val)
+		ds = -ds;
+	sl->count = (uint64_t)((int64_t)sl->count + ds);
+	if (cl)
+		cl->count += (uint64_t)dcl;
+	*dc += dcl;
+	return ds;
+}
+
+/*
+ * Apply a->val over [a->s, a->e) to the S slot *sp covering
+ * [base, base + span(level)), recording flipped pages in the C slot *cp
+ * (NULL when C is already all-ones there). Returns S's count delta and adds
+ * C's to *dc.
+ */
+static int64_t apply(const struct apply_ctx *a, uintptr_t *sp, uintptr_t *cp,
+		     uint32_t level, uint64_t base, int64_t *dc)
+{
+	struct sevmig_tracker *t = a->t;
+	uint64_t span = span_of(level);
+	uintptr_t sv = *sp;
+	int64_t ds = 0;
+
+	if (a->s <= base && base + span <= a->e) {
+		/* Whole slot: O(1), or a move of the old subtree into C. */
+		if (sv == a->val)
+			return 0;
+		*sp = a->val;
+		if (!IS_OBJ(sv)) {
+			if (cp)
+				*dc += set_full(t, a->d, cp, level);
+			return a->val ? (int64_t)span : -(int64_t)span;
+		}
+		uint64_t cnt = obj_count(sv);
+
+		ds = a->val ? (int64_t)(span - cnt) : -(int64_t)cnt;
+		if (cp)
+			*dc += or_into(t, a->d, cp, sv, level, (int)a->val);
+		else
+			discard(t, a->d, sv, level);
+		return ds;
+	}
+	if (sv == a->val)
+		return 0;
+	if (!IS_OBJ(sv))
+		*sp = sv = make(t, level, sv);
+	if (cp && *cp == U1)
+		cp = NULL;
+	if (cp && *cp == U0)
+		*cp = make(t, level, U0);
+
+	uint64_t lo = a->s > base ? a->s : base;
+	uint64_t hi = a->e < base + span ? a->e : base + span;
+	int64_t dcl = 0;
+
+	if (level == 0) {
+		ds = leaf_apply(a, (struct leaf *)sv,
+				cp ? (struct leaf *)*cp : NULL, lo - base,
+				hi - base, &dcl);
+	} else {
+		struct node *n = (struct node *)sv;
+		struct node *cn = cp ? (struct node *)*cp : NULL;
+		uint64_t cspan = span_of(level - 1);
+		uint32_t i0 = (uint32_t)((lo - base) / cspan);
+		uint32_t i1 = (uint32_t)((hi - 1 - base) / cspan);
+
+		for (uint32_t i = i0; i <= i1; i++) {
+			int64_t dci = 0;
+
+			ds += apply(a, &n->slot[i], cn ? &cn->slot[i] : NULL,
+				    level - 1, base + i * cspan, &dci);
+			if (cn)
+				cn->count = (uint64_t)((int64_t)cn->count + dci);
+			dcl += dci;
+		}
+		n->count = (uint64_t)((int64_t)n->count + ds);
+	}
+	*dc += dcl;
+	normalize(t, a->d, sp, level);
+	if (cp)
+		normalize(t, a->d, cp, level);
+	return ds;
+}
+
+int sevmig_tracker_apply_locked(struct sevmig_tracker *t, struct tracker_dead *d,
+				uint64_t s, uint64_t e, bool shared)
+{
+		struct apply_ctx a = { t, d, s, e, shared ? U1 : U0 };
+	int64_t dc = 0, ds;
+	int rc = reserve(t);
+
+	if (rc)
+		return rc;
+	ds = apply(&a, &t->state, t->logging ? &t->changed : NULL,
+		   t->root_level, 0, &dc);
+	if (ds)
+		t->seq++;
+	return 0;
+}
+
+static int check_range(const struct sevmig_tracker *t, uint64_t gfn,
+		       uint64_t npages)
+{
+	if (!t || !npages)
+		return -EINVAL;
+	if (gfn + npages < gfn || gfn + npages > t->max_gfn)
+		return -ERANGE;
+	return 0;
+}
+
+static int set_range(struct sevmig_tracker *t, uint64_t gfn, uint64_t npages,
+		     bool shared)
+{
+	struct tracker_dead d = { NULL, NULL };
+	int rc = check_range(t, gfn, npages);
+
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&t->lock);
+	rc = sevmig_tracker_apply_locked(t, &d, gfn,
+					 gfn + npages, shared);
+	pthread_mutex_unlock(&t->lock);
+	free_dead(t, &d);
+	return rc;
+}
+
+SEVMIG_EXPORT int sevmig_tracker_set_shared(struct sevmig_tracker *t,
+					    uint64_t gfn, uint64_t npages)
+{
+	return set_range(t, gfn, npages, true);
+}
+
+SEVMIG_EXPORT int sevmig_tracker_set_private(struct sevmig_tracker *t,
+					     uint64_t gfn, uint64_t npages)
+{
+	return set_range(t, gfn, npages, false);
+}
+
+SEVMIG_EXPORT int sevmig_tracker_reset(struct sevmig_tracker *t, uint32_t flags)
+{
+	if (!t || flags)
+		return -EINVAL;
+	return set_range(t, 0, t->max_gfn, false);
+}
+
+/* ---- queries ---- */
+
+static int bit_at(uintptr_t s, uint32_t level, uint64_t gfn)
+{
+	while (IS_OBJ(s)) {
+		if (level == 0) {
+			const struct leaf *l = (const struct leaf *)s;
+			uint64_t b = gfn & (LEAF_PAGES - 1);
+
+			return (int)((l->bits[b >> 6] >> (b & 63)) & 1);
+		}
+		const struct node *n = (const struct node *)s;
+
+		s = n->slot[(gfn >> (LEAF_SHIFT + FAN_SHIFT * (level - 1))) &
+			    (FAN - 1)];
+		level--;
+	}
+	return (int)s;
+}
+
+struct walk {
+	uint64_t *out;
+	uint32_t n, max;
+	int cur;		/* state of the run being walked */
+	uint64_t to;		/* exclusive end of the walk */
+};
+
+static inline bool emit(struct walk *w, uint64_t boundary)
+{
+	w->out[w->n++] = boundary;
+	w->cur ^= 1;
+	return w->n < w->max;
+}
+
+/*
+ * Emit every GFN in [from, w->to) where the state differs from the one
+ * before it, starting with w->cur = state at @from. Returns false once the
+ * output is full.
+ */
+static bool walk(struct walk *w, uintptr_t s, uint32_t level, uint64_t base,
+		 uint64_t from)
+{
+	if (!IS_OBJ(s)) {
+		if ((int)s != w->cur)
+			return emit(w, from);
+		return true;
+	}
+	if (level == 0) {
+		const struct leaf *l = (const struct leaf *)s;
+		uint64_t pos = from - base;
+		uint64_t end = w->to - base < LEAF_PAGES ? w->to - base
+							   : LEAF_PAGES;
+		uint64_t inv = w->cur ? ~UINT64_C(0) : 0;
+
+		while (pos < end) {
+			uint64_t wi = pos >> 6;
+			uint64_t x = (l->bits[wi] ^ inv) & (~UINT64_C(0) << (pos & 63));
+
+			if (x) {
+				uint64_t p = (wi << 6) + (uint64_t)__builtin_ctzll(x);
+
+				if (p >= end)
+					break;
+				if (!emit(w, base + p))
+					return false;
+				inv = ~inv;
+				pos = p;
+			} else {
+				pos = (wi + 1) << 6;
+			}
+		}
+		return true;
+	}
+	const struct node *n = (const struct node *)s;
+	uint64_t cspan = span_of(level - 1);
+	uint32_t i = (uint32_t)((from - base) / cspan);
+
+	for (; i < FAN; i++) {
+		uint64_t cbase = base + i * cspan;
+
+		if (cbase >= w->to)
+			break;
+		if (!walk(w, n->slot[i], level - 1, cbase,
+			  from > cbase ? from : cbase))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Run ends of set @root from @gfn to @end into out[0..max). Returns the
+ * count; *first is the state at @gfn. The last entry is @end when the walk
+ * completed.
+ */
+static uint32_t runs_locked(const struct sevmig_tracker *t, uintptr_t root,
+			    uint64_t gfn, uint64_t end, uint64_t *out,
+			    uint32_t max, int *first, bool *complete)
+{
+	struct walk w = { out, 0, max, 0, end };
+
+	w.cur = bit_at(root, t->root_level, gfn);
+	*first = w.cur;
+	*complete = walk(&w, root, t->root_level, 0, gfn);
+	if (*complete)
+		out[w.n++] = end;
+	return w.n;
+}
+
+SEVMIG_EXPORT int sevmig_tracker_state(struct sevmig_tracker *t, uint64_t gfn,
+				       uint32_t *ret_state)
+{
+	int b;
+
+	if (!t || !ret_state)
+		return -EINVAL;
+	if (gfn >= t->max_gfn)
+		return -ERANGE;
+	pthread_mutex_lock(&t->lock);
+	b = bit_at(t->state, t->root_level, gfn);
+	pthread_mutex_unlock(&t->lock);
+	*ret_state = b ? SEVMIG_PAGE_SHARED : SEVMIG_PAGE_PRIVATE;
+	return 0;
+}
+
+SEVMIG_EXPORT int sevmig_tracker_runs(struct sevmig_tracker *t, uint64_t gfn,
+				      uint64_t end, uint64_t *ret_ends,
+				      uint32_t max_ends,
+				      uint32_t *ret_first_state,
+				      uint64_t *ret_seq)
+{
+	uint32_t n;
+	int first;
+	bool complete;
+	uint64_t seq;
+
+	if (!t || !ret_ends || !max_ends || max_ends > INT_MAX ||
+	    !ret_first_state || gfn >= end)
+		return -EINVAL;
+	if (end > t->max_gfn)
+		return -ERANGE;
+	pthread_mutex_lock(&t->lock);
+	n = runs_locked(t, t->state, gfn, end, ret_ends, max_ends, &first,
+			&complete);
+	seq = t->seq;
+	pthread_mutex_unlock(&t->lock);
+	*ret_first_state = first ? SEVMIG_PAGE_SHARED : SEVMIG_PAGE_PRIVATE;
+	if (ret_seq)
+		*ret_seq = seq;
+	return (int)n;
+}
+
+SEVMIG_EXPORT int sevmig_tracker_run_end(struct sevmig_tracker *t, uint64_t gfn,
+					 uint64_t *ret_end, uint32_t *ret_state)
+{
+	uint64_t end;
+	uint32_t st;
+	int rc;
+
+	if (!t || !ret_end)
+		return -EINVAL;
+	if (gfn >= t->max_gfn)
+		return -ERANGE;
+	rc = sevmig_tracker_runs(t, gfn, t->max_gfn, &end, 1, &st, NULL);
+	if (rc < 0)
+		return rc;
+	*ret_end = end;
+	if (ret_state)
+		*ret_state = st;
+	return 0;
+}
+
+SEVMIG_EXPORT int sevmig_tracker_shared_pages(struct sevmig_tracker *t,
+					      uint64_t *ret_pages)
+{
+	if (!t || !ret_pages)
+		return -EINVAL;
+	pthread_mutex_lock(&t->lock);
+	*ret_pages = slot_count(t->state, t->root_level);
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+/* ---- sync ---- */
+
+SEVMIG_EXPORT int sevmig_tracker_sync(struct sevmig_tracker *t,
+				      uint64_t *ret_ranges,
+				      uint32_t max_ranges,
+				      struct sevmig_tracker_sync_info *info,
+				      uint32_t flags)
+{
+	struct sevmig_tracker_sync_info k = { .size = sizeof(k) };
+	struct tracker_dead d = { NULL, NULL };
+	struct walk w;
+	uint64_t pages = 0;
+	bool complete;
+	int len;
+
+	if (!t || !ret_ranges || !max_ranges || max_ranges > INT_MAX / 2 ||
+	    !info || flags)
+		return -EINVAL;
+	len = sevmig_struct_out_len(info, sizeof(k),
+				    SEVMIG_TRACKER_SYNC_INFO_SIZE_VER0);
+	if (len < 0)
+		return len;
+
+	pthread_mutex_lock(&t->lock);
+	if (!t->round_open) {
+		/* Take the log atomically: later flips go to a fresh C. */
+		t->pending = t->changed;
+		t->changed = U0;
+		t->generation++;
+		t->round_open = true;
+		t->round_cursor = 0;
+		t->logging = true;
+	}
+	w.out = ret_ranges;
+	w.n = 0;
+	w.max = 2 * max_ranges;
+	w.to = t->max_gfn;
+	w.cur = bit_at(t->pending, t->root_level, t->round_cursor);
+	if (w.cur)
+		w.out[w.n++] = t->round_cursor;	/* a range starts here */
+	complete = walk(&w, t->pending, t->root_level, 0, t->round_cursor);
+	if (complete && w.cur)
+		w.out[w.n++] = t->max_gfn;	/* close the last range */
+	/* Starts are at even, ends at odd indexes: w.n is even. */
+	for (uint32_t i = 0; i < w.n; i += 2)
+		pages += ret_ranges[i + 1] - ret_ranges[i];
+	if (complete) {
+		if (IS_OBJ(t->pending))
+			discard(t, &d, t->pending, t->root_level);
+		t->pending = U0;
+		t->round_open = false;
+	} else {
+		t->round_cursor = ret_ranges[w.n - 1];
+		k.flags = SEVMIG_TRACKER_SYNC_MORE;
+	}
+	k.generation = t->generation;
+	k.nr_ranges = w.n / 2;
+	k.pages = pages;
+	pthread_mutex_unlock(&t->lock);
+	free_dead(t, &d);
+	sevmig_struct_out(info, &k, (size_t)len);
+	return 0;
+}
+
+/* ---- life cycle and statistics ---- */
+
+SEVMIG_EXPORT int sevmig_tracker_new(uint64_t max_gfn, uint32_t flags,
+				     struct sevmig_tracker **ret_tracker)
+{
+	struct sevmig_tracker *t;
+	uint32_t level = 0;
+
+	if (!ret_tracker || flags || !max_gfn ||
+	    max_gfn > SEVMIG_TRACKER_MAX_GFN)
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	if (pthread_mutex_init(&t->lock, NULL)) {
+		free(t);
+		return -ENOMEM;
+	}
+	while (span_of(level) < max_gfn)
+		level++;
+	t->max_gfn = max_gfn;
+	t->root_level = level;
+	/* Two partial paths, in S and in C, of at most 2 nodes a level. */
+	t->res_nodes = 4 * level + 2;
+	atomic_init(&t->mem, sizeof(*t));
+	atomic_init(&t->nr_nodes, 0);
+	atomic_init(&t->nr_leaves, 0);
+	t->peak_mem = sizeof(*t);
+	*ret_tracker = t;
+	return 0;
+}
+
+SEVMIG_EXPORT void sevmig_tracker_free(struct sevmig_tracker *t)
+{
+	struct tracker_dead d = { NULL, NULL };
+
+	if (!t)
+		return;
+	free_tree(t, t->state, t->root_level);
+	free_tree(t, t->changed, t->root_level);
+	free_tree(t, t->pending, t->root_level);
+	while (t->pool_nodes) {
+		struct node *n = t->pool_nodes;
+
+		t->pool_nodes = n->next;
+		n->next = d.nodes;
+		d.nodes = n;
+		for (uint32_t i = 0; i < FAN; i++)
+			n->slot[i] = U0;
+	}
+	d.leaves = t->pool_leaves;
+	free_dead(t, &d);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+SEVMIG_EXPORT int sevmig_tracker_stats(struct sevmig_tracker *t,
+				       struct sevmig_tracker_stats *stats)
+{
+	struct sevmig_tracker_stats k = { .size = sizeof(k) };
+	int len;
+
+	if (!t || !stats)
+		return -EINVAL;
+	len = sevmig_struct_out_len(stats, sizeof(k),
+				    SEVMIG_TRACKER_STATS_SIZE_VER0);
+	if (len < 0)
+		return len;
+	pthread_mutex_lock(&t->lock);
+	k.max_gfn = t->max_gfn;
+	k.shared_pages = slot_count(t->state, t->root_level);
+	k.changed_pages = slot_count(t->changed, t->root_level);
+	k.pending_pages = slot_count(t->pending, t->root_level);
+	k.generation = t->generation;
+	k.seq = t->seq;
+	k.mem_bytes = atomic_load(&t->mem);
+	k.peak_mem_bytes = t->peak_mem;
+	k.nodes = atomic_load(&t->nr_nodes);
+	k.leaves = atomic_load(&t->nr_leaves);
+	if (t->round_open)
+		k.flags = SEVMIG_TRACKER_SYNC_MORE;
+	pthread_mutex_unlock(&t->lock);
+	sevmig_struct_out(stats, &k, (size_t)len);
+	return 0;
+}
+
+/* ---- used by tracker-codec.c ---- */
+
+void sevmig_tracker_lock(struct sevmig_tracker *t)
+{
+	pthread_mutex_lock(&t->lock);
+}
+
+void sevmig_tracker_unlock(struct sevmig_tracker *t, struct tracker_dead *d)
+{
+	pthread_mutex_unlock(&t->lock);
+	free_dead(t, d);
+}
+
+uint64_t sevmig_tracker_max_gfn(const struct sevmig_tracker *t)
+{
+	return t->max_gfn;
+}
+
+uint32_t sevmig_tracker_runs_locked(const struct sevmig_tracker *t,
+				    uint64_t gfn, uint64_t end, uint64_t *out,
+				    uint32_t max, int *first, bool *complete)
+{
+	return runs_locked(t, t->state, gfn, end, out, max, first, complete);
+}

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: MIT
+/* Page-state tracker: API contract, edge cases and the hostile decoder. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <sevmig/sevmig.h>
+
+#define GIB (UINT64_C(1) << 18)	/* pages */
+#define TIB (UINT64_C(1) << 28)
+
+static struct sevmig_tracker *mk(uint64_t n)
+{
+	struct sevmig_tracker *t = NULL;
+
+	assert_int_equal(sevmig_tracker_new(n, 0, &t), 0);
+	assert_non_null(t);
+	return t;
+}
+
+static uint32_t st(struct sevmig_tracker *t, uint64_t g)
+{
+	uint32_t s = 0;
+
+	assert_int_equal(sevmig_tracker_state(t, g, &s), 0);
+	return s;
+}
+
+static uint64_t shared(struct sevmig_tracker *t)
+{
+	uint64_t n = ~UINT64_C(0);
+
+	assert_int_equal(sevmig_tracker_shared_pages(t, &n), 0);
+	return n;
+}
+
+static void test_args(void **state)
+{
+	struct sevmig_tracker *t = (struct sevmig_tracker *)0x1;
+	uint64_t v = 7, ends[4];
+	uint32_t s = 9;
+
+	(void)state;
+	assert_int_equal(sevmig_tracker_new(0, 0, &t), -EINVAL);
+	assert_int_equal(sevmig_tracker_new(TIB, 1, &t), -EINVAL);
+	assert_int_equal(sevmig_tracker_new(SEVMIG_TRACKER_MAX_GFN + 1, 0, &t),
+			 -EINVAL);
+	assert_int_equal(sevmig_tracker_new(TIB, 0, NULL), -EINVAL);
+	assert_ptr_equal(t, (struct sevmig_tracker *)0x1);	/* untouched */
+	sevmig_tracker_free(NULL);
+
+	t = mk(1000);
+	assert_int_equal(sevmig_tracker_set_shared(t, 0, 0), -EINVAL);
+	assert_int_equal(sevmig_tracker_set_shared(NULL, 0, 1), -EINVAL);
+	assert_int_equal(sevmig_tracker_set_shared(t, 999, 2), -ERANGE);
+	assert_int_equal(sevmig_tracker_set_private(t, 1000, 1), -ERANGE);
+	assert_int_equal(sevmig_tracker_set_shared(t, ~UINT64_C(0), 2),
+			 -ERANGE);	/* wraps */
+	assert_int_equal(sevmig_tracker_state(t, 1000, &s), -ERANGE);
+	assert_int_equal(s, 9);
+	assert_int_equal(sevmig_tracker_state(t, 0, NULL), -EINVAL);
+	assert_int_equal(sevmig_tracker_run_end(t, 1000, &v, NULL), -ERANGE);
+	assert_int_equal(v, 7);
+	assert_int_equal(sevmig_tracker_runs(t, 5, 5, ends, 4, &s, NULL),
+			 -EINVAL);
+	assert_int_equal(sevmig_tracker_runs(t, 0, 1001, ends, 4, &s, NULL),
+			 -ERANGE);
+	assert_int_equal(sevmig_tracker_runs(t, 0, 10, ends, 0, &s, NULL),
+			 -EINVAL);
+	assert_int_equal(sevmig_tracker_reset(t, 1), -EINVAL);
+	assert_int_equal(shared(t), 0);
+	sevmig_tracker_free(t);
+}
+
+static void test_basic_runs(void **state)
+{
+	struct sevmig_tracker *t = mk(TIB);
+	uint64_t end, ends[8];
+	uint32_t s, first;
+
+	(void)state;
+	assert_int_equal(st(t, 0), SEVMIG_PAGE_PRIVATE);
+	assert_int_equal(sevmig_tracker_run_end(t, 0, &end, &s), 0);
+	assert_int_equal(end, TIB);
+	assert_int_equal(s, SEVMIG_PAGE_PRIVATE);
+
+	/* Adjacent and overlapping updates coalesce. */
+	assert_int_equal(sevmig_tracker_set_shared(t, 100, 10), 0);
+	assert_int_equal(sevmig_tracker_set_shared(t, 110, 5), 0);
+	assert_int_equal(sevmig_tracker_set_shared(t, 105, 20), 0);
+	assert_int_equal(sevmig_tracker_set_shared(t, 105, 20), 0); /* again */
+	assert_int_equal(shared(t), 25);
+	assert_int_equal(sevmig_tracker_run_end(t, 100, &end, &s), 0);
+	assert_int_equal(end, 125);
+	assert_int_equal(s, SEVMIG_PAGE_SHARED);
+	assert_int_equal(sevmig_tracker_run_end(t, 0, &end, &s), 0);
+	assert_int_equal(end, 100);
+
+	/* A hole splits the run. */
+	assert_int_equal(sevmig_tracker_set_private(t, 110, 1), 0);
+	assert_int_equal(sevmig_tracker_runs(t, 50, 200, ends, 8, &first,
+					     NULL), 5);
+	assert_int_equal(first, SEVMIG_PAGE_PRIVATE);
+	assert_int_equal(ends[0], 100);
+	assert_int_equal(ends[1], 110);
+	assert_int_equal(ends[2], 111);
+	assert_int_equal(ends[3], 125);
+	assert_int_equal(ends[4], 200);
+	/* Batches continue where they stopped. */
+	assert_int_equal(sevmig_tracker_runs(t, 50, 200, ends, 2, &first,
+					     NULL), 2);
+	assert_int_equal(ends[1], 110);
+	assert_int_equal(sevmig_tracker_runs(t, 110, 200, ends, 8, &first,
+					     NULL), 3);
+	assert_int_equal(first, SEVMIG_PAGE_PRIVATE);
+
+	/* Huge ranges across leaves and nodes, and the last frame. */
+	assert_int_equal(sevmig_tracker_set_shared(t, 3, TIB - 3), 0);
+	assert_int_equal(shared(t), TIB - 3);
+	assert_int_equal(st(t, TIB - 1), SEVMIG_PAGE_SHARED);
+	assert_int_equal(sevmig_tracker_set_private(t, GIB + 1, 64 * GIB), 0);
+	assert_int_equal(shared(t), TIB - 3 - 64 * GIB);
+	assert_int_equal(sevmig_tracker_run_end(t, 3, &end, &s), 0);
+	assert_int_equal(end, GIB + 1);
+	assert_int_equal(sevmig_tracker_run_end(t, GIB + 1, &end, &s), 0);
+	assert_int_equal(end, 65 * GIB + 1);
+
+	/* Memory collapses back when everything is uniform again. */
+	assert_int_equal(sevmig_tracker_reset(t, 0), 0);
+	assert_int_equal(shared(t), 0);
+	struct sevmig_tracker_stats stats = { .size = sizeof(stats) };
+
+	assert_int_equal(sevmig_tracker_stats(t, &stats), 0);
+	assert_int_equal(stats.size, sizeof(stats));
+	assert_true(stats.mem_bytes < 64 * 1024);
+	sevmig_tracker_free(t);
+}
+
+static void test_bounded_memory(void **state)
+{
+	/* Alternating pages over 4 GiB: never more than the flat bitmap. */
+	struct sevmig_tracker *t = mk(4 * GIB);
+	struct sevmig_tracker_stats stats = { .size = sizeof(stats) };
+
+	(void)state;
+	for (uint64_t g = 0; g < 4 * GIB; g += 2)
+		assert_int_equal(sevmig_tracker_set_shared(t, g, 1), 0);
+	assert_int_equal(shared(t), 2 * GIB);
+	assert_int_equal(sevmig_tracker_stats(t, &stats), 0);
+	/* Flat bitmap: 4 GiB / 4 KiB / 8 = 128 KiB. */
+	assert_true(stats.peak_mem_bytes <= 128 * 1024 + 64 * 1024);
+	/* One call undoes it and the memory goes away. */
+	assert_int_equal(sevmig_tracker_set_private(t, 0, 4 * GIB), 0);
+	assert_int_equal(sevmig_tracker_stats(t, &stats), 0);
+	assert_true(stats.mem_bytes < 64 * 1024);
+	sevmig_tracker_free(t);
+}
+
+static void drain(struct sevmig_tracker *t, uint64_t *r, uint32_t max,
+		  struct sevmig_tracker_sync_info *info)
+{
+	info->size = sizeof(*info);
+	assert_int_equal(sevmig_tracker_sync(t, r, max, info, 0), 0);
+}
+
+static void test_sync(void **state)
+{
+	struct sevmig_tracker *t = mk(TIB);
+	struct sevmig_tracker_sync_info info;
+	uint64_t r[8];
+
+	(void)state;
+	assert_int_equal(sevmig_tracker_sync(t, r, 0, &info, 0), -EINVAL);
+	info.size = 8;
+	assert_int_equal(sevmig_tracker_sync(t, r, 4, &info, 0), -EINVAL);
+
+	/* Before the first sync nothing is logged: the first round is empty. */
+	assert_int_equal(sevmig_tracker_set_shared(t, 1, 1), 0);
+	drain(t, r, 4, &info);
+	assert_int_equal(info.generation, 1);
+	assert_int_equal(info.nr_ranges, 0);
+	assert_int_equal(info.flags, 0);
+	assert_int_equal(sevmig_tracker_set_private(t, 1, 1), 0);
+	drain(t, r, 4, &info);
+	assert_int_equal(info.generation, 2);
+	assert_int_equal(info.nr_ranges, 1);
+	assert_int_equal(r[0], 1);
+	assert_int_equal(r[1], 2);
+
+	/* Boot re-encrypts all RAM: already private, so nothing changed. */
+	assert_int_equal(sevmig_tracker_set_private(t, 0, 64 * GIB), 0);
+	assert_int_equal(sevmig_tracker_set_shared(t, 10, 2), 0);
+	assert_int_equal(sevmig_tracker_set_shared(t, 12, 2), 0);
+	assert_int_equal(sevmig_tracker_set_shared(t, 500, 1), 0);
+	assert_int_equal(sevmig_tracker_set_private(t, 500, 1), 0); /* back */
+	assert_int_equal(sevmig_tracker_set_shared(t, 2 * GIB, GIB), 0);
+	drain(t, r, 2, &info);
+	assert_int_equal(info.generation, 3);
+	assert_int_equal(info.nr_ranges, 2);
+	assert_int_equal(info.flags, SEVMIG_TRACKER_SYNC_MORE);
+	assert_int_equal(r[0], 10);
+	assert_int_equal(r[1], 14);
+	assert_int_equal(r[2], 500);
+	assert_int_equal(r[3], 501);
+	/* A flip while the round is open goes to the next round. */
+	assert_int_equal(sevmig_tracker_set_shared(t, 7, 1), 0);
+	drain(t, r, 2, &info);
+	assert_int_equal(info.generation, 3);
+	assert_int_equal(info.nr_ranges, 1);
+	assert_int_equal(info.flags, 0);
+	assert_int_equal(r[0], 2 * GIB);
+	assert_int_equal(r[1], 3 * GIB);
+	assert_int_equal(info.pages, GIB);
+	drain(t, r, 2, &info);
+	assert_int_equal(info.generation, 4);
+	assert_int_equal(info.nr_ranges, 1);
+	assert_int_equal(r[0], 7);
+	assert_int_equal(r[1], 8);
+	drain(t, r, 2, &info);
+	assert_int_equal(info.generation, 5);
+	assert_int_equal(info.nr_ranges, 0);
+
+	/* A range ending at max_gfn is closed. */
+	assert_int_equal(sevmig_tracker_set_shared(t, TIB - 5, 5), 0);
+	drain(t, r, 1, &info);
+	assert_int_equal(info.nr_ranges, 1);
+	assert_int_equal(r[0], TIB - 5);
+	assert_int_equal(r[1], TIB);
+	sevmig_tracker_free(t);
+}
+
+static size_t enc(struct sevmig_tracker *t, uint64_t g, uint64_t e,
+		  unsigned char *buf, size_t cap, uint64_t *next)
+{
+	size_t len = 0;
+
+	assert_int_equal(sevmig_tracker_encode(t, SEVMIG_TRACKER_RECORD_FULL,
+					       g, e, buf, cap, &len, next, 0),
+			 0);
+	return len;
+}
+
+static void test_codec(void **state)
+{
+	struct sevmig_tracker *a = mk(TIB), *b = mk(TIB), *c = mk(2 * TIB);
+	unsigned char buf[4096];
+	uint64_t next, end;
+	size_t len, used;
+	uint32_t kind;
+
+	(void)state;
+	assert_int_equal(sevmig_tracker_set_shared(a, 0, 3), 0);
+	assert_int_equal(sevmig_tracker_set_shared(a, GIB, 5), 0);
+	assert_int_equal(sevmig_tracker_set_shared(a, TIB - 1, 1), 0);
+	assert_int_equal(sevmig_tracker_encode(a, 3, 0, TIB, buf, sizeof(buf),
+					       &len, &next, 0), -EINVAL);
+	assert_int_equal(sevmig_tracker_encode(a, 1, 0, TIB, buf, 63,
+					       &len, &next, 0), -ENOSPC);
+	len = enc(a, 0, TIB, buf, sizeof(buf), &next);
+	assert_int_equal(next, TIB);
+	assert_true(len < 60);	/* 40-byte header, 3 small ranges */
+	assert_int_equal(sevmig_tracker_set_shared(b, 5, GIB), 0);
+	assert_int_equal(sevmig_tracker_decode(b, buf, len, &used, &kind, 0), 0);
+	assert_int_equal(used, len);
+	assert_int_equal(kind, SEVMIG_TRACKER_RECORD_FULL);
+	assert_int_equal(shared(b), 9);
+	assert_int_equal(sevmig_tracker_run_end(b, 0, &end, NULL), 0);
+	assert_int_equal(end, 3);
+	assert_int_equal(st(b, TIB - 1), SEVMIG_PAGE_SHARED);
+	/* Wrong bounds: -EINVAL, nothing applied. */
+	assert_int_equal(sevmig_tracker_decode(c, buf, len, NULL, NULL, 0),
+			 -EINVAL);
+
+	/* A delta window: only [GIB, GIB + 10) is set on the receiver. */
+	assert_int_equal(sevmig_tracker_set_private(a, GIB, 2), 0);
+	assert_int_equal(sevmig_tracker_encode(a, SEVMIG_TRACKER_RECORD_DELTA,
+					       GIB, GIB + 10, buf, sizeof(buf),
+					       &len, &next, 0), 0);
+	assert_int_equal(sevmig_tracker_decode(b, buf, len, NULL, &kind, 0), 0);
+	assert_int_equal(kind, SEVMIG_TRACKER_RECORD_DELTA);
+	assert_int_equal(shared(b), 7);
+	assert_int_equal(st(b, GIB + 1), SEVMIG_PAGE_PRIVATE);
+	assert_int_equal(st(b, GIB + 2), SEVMIG_PAGE_SHARED);
+
+	/* A small buffer splits the full set into several records. */
+	for (uint64_t g = 0; g < 200; g += 2)
+		assert_int_equal(sevmig_tracker_set_shared(a, GIB * 2 + g, 1), 0);
+	struct sevmig_tracker *d = mk(TIB);
+	uint64_t g = 0;
+	int records = 0;
+
+	while (g < TIB) {
+		len = enc(a, g, TIB, buf, 64, &next);
+		assert_true(next > g);
+		assert_int_equal(sevmig_tracker_decode(d, buf, len, NULL, NULL,
+						       0), 0);
+		g = next;
+		records++;
+	}
+	assert_true(records > 10);
+	assert_int_equal(shared(d), shared(a));
+	for (uint64_t x = 2 * GIB - 1; x < 2 * GIB + 205; x++)
+		assert_int_equal(st(d, x), st(a, x));
+	sevmig_tracker_free(a);
+	sevmig_tracker_free(b);
+	sevmig_tracker_free(c);
+	sevmig_tracker_free(d);
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static int dec(struct sevmig_tracker *t, const unsigned char *p, size_t n)
+{
+	return sevmig_tracker_decode(t, p, n, NULL, NULL, 0);
+}
+
+static void test_decode_hostile(void **state)
+{
+	struct sevmig_tracker *a = mk(TIB), *t = mk(TIB);
+	unsigned char good[256], bad[256];
+	uint64_t next;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(sevmig_tracker_set_shared(a, 1000, 300), 0);
+	assert_int_equal(sevmig_tracker_set_shared(a, 5000, 1), 0);
+	assert_int_equal(sevmig_tracker_set_shared(t, 7, 7), 0);
+	len = enc(a, 0, TIB, good, sizeof(good), &next);
+	assert_int_equal(dec(t, good, len), 0);
+
+	/* Every truncation is -EBADMSG and applies nothing. */
+	assert_int_equal(sevmig_tracker_set_shared(t, 7, 7), 0);
+	for (size_t n = 0; n < len; n++)
+		assert_int_equal(dec(t, good, n), -EBADMSG);
+	assert_int_equal(shared(t), 301 + 7);
+
+	/* Header fields. */
+	memcpy(bad, good, len);
+	bad[0] ^= 1;
+	assert_int_equal(dec(t, bad, len), -EBADMSG);	/* magic */
+	memcpy(bad, good, len);
+	bad[4] = 2;
+	assert_int_equal(dec(t, bad, len), -EBADMSG);	/* version */
+	memcpy(bad, good, len);
+	bad[5] = 3;
+	assert_int_equal(dec(t, bad, len), -EBADMSG);	/* kind */
+	memcpy(bad, good, len);
+	bad[6] = 1;
+	assert_int_equal(dec(t, bad, len), -EBADMSG);	/* reserved */
+	memcpy(bad, good, len);
+	put64(bad + 24, TIB + 1);
+	assert_int_equal(dec(t, bad, len), -EBADMSG);	/* window end */
+	memcpy(bad, good, len);
+	put64(bad + 16, TIB);
+	assert_int_equal(dec(t, bad, len), -EBADMSG);	/* empty window */
+	memcpy(bad, good, len);
+	put64(bad + 32, ~UINT64_C(0));
+	assert_int_equal(dec(t, bad, len), -EBADMSG);	/* huge count */
+	memcpy(bad, good, len);
+	put64(bad + 32, 3);
+	assert_int_equal(dec(t, bad, len), -EBADMSG);	/* count > data */
+
+	/* Hand-made bodies: header for [0, 100) with two ranges. */
+	static const struct {
+		unsigned char body[8];
+		size_t n;
+		int want;
+	} cases[] = {
+		{ { 10, 4, 1, 0 }, 4, 0 },		/* [10,15) [16,17) */
+		{ { 10, 4, 0, 0 }, 4, -EBADMSG },	/* adjacent: not coalesced */
+		{ { 10, 200, 1, 1, 0 }, 5, -EBADMSG },	/* beyond window */
+		{ { 98, 0, 1, 0 }, 4, -EBADMSG },	/* second starts at 100 */
+		{ { 0x80, 0x00, 4, 1, 0 }, 5, -EBADMSG },	/* overlong */
+		{ { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 8,
+		  -EBADMSG },				/* unterminated */
+	};
+	unsigned char rec[64];
+
+	memcpy(rec, good, 40);
+	put64(rec + 16, 0);
+	put64(rec + 24, 100);
+	put64(rec + 32, 2);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(rec + 40, cases[i].body, cases[i].n);
+		assert_int_equal(dec(t, rec, 40 + cases[i].n), cases[i].want);
+	}
+	/* Ten-byte LEB128 beyond 64 bits. */
+	put64(rec + 32, 1);
+	memset(rec + 40, 0xff, 9);
+	rec[49] = 0x02;
+	rec[50] = 0;
+	assert_int_equal(dec(t, rec, 51), -EBADMSG);
+	sevmig_tracker_free(a);
+	sevmig_tracker_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_args),
+		cmocka_unit_test(test_basic_runs),
+		cmocka_unit_test(test_bounded_memory),
+		cmocka_unit_test(test_sync),
+		cmocka_unit_test(test_codec),
+		cmocka_unit_test(test_decode_hostile),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
