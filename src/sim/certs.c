@@ -285,10 +285,13 @@ int sim_verify_amd_by_amd(const uint8_t *c, size_t clen, const uint8_t *s,
 	if (amd_parse(s, slen, 0, &sv) && amd_parse(s, slen, 256, &sv) &&
 	    amd_parse(s, slen, 512, &sv))
 		return -EINVAL;
+	if (clen < SEVMIG_AMD_CERT_HDR_SIZE)
+		return -EINVAL;
+	memcpy(&cv.h, c, sizeof(cv.h));
+	if (memcmp(&cv.h.certifying_id_0, &sv.h.key_id_0, 16))
+		return -ENOKEY; /* names another signer */
 	if (amd_parse(c, clen, sv.mod_len, &cv) || cv.total != clen)
 		return -EINVAL;
-	if (memcmp(&cv.h.certifying_id_0, &sv.h.key_id_0, 16))
-		return -ENOKEY;
 	key = amd_key(&sv);
 	if (!key)
 		return -EINVAL;
