@@ -49,5 +49,11 @@ void json_hex(struct json *j, const char *key, uint64_t val);
 
 int cmd_probe(int argc, char **argv);
 void cmd_probe_usage(FILE *out);
+int cmd_pdh(int argc, char **argv);
+void cmd_pdh_usage(FILE *out);
+int cmd_cert(int argc, char **argv);
+void cmd_cert_usage(FILE *out);
+int cmd_policy(int argc, char **argv);
+void cmd_policy_usage(FILE *out);
 
 #endif /* SEVMIG_CLI_H */

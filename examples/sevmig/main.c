@@ -11,6 +11,12 @@
 static const struct cli_cmd commands[] = {
 	{ "probe", "show what this host offers for SEV live migration",
 	  cmd_probe, cmd_probe_usage },
+	{ "pdh-export", "write this platform's PDH and certificate chain",
+	  cmd_pdh, cmd_pdh_usage },
+	{ "cert", "show what an SEV or AMD certificate (chain) file says",
+	  cmd_cert, cmd_cert_usage },
+	{ "policy", "decode an SEV guest policy into words",
+	  cmd_policy, cmd_policy_usage },
 };
 
 static void usage(FILE *out)
