@@ -197,6 +197,15 @@ SEVMIG_EXPORT int sevmig_platform_pdh_export(struct sevmig_platform *p,
 	 * Any zero address or length makes the kernel send a length query
 	 * (sev_ioctl_do_pdh_export); the firmware then answers INVALID_LEN with
 	 * both lengths, and the kernel copies them back.
+	 *
+	 * Checked in drivers/crypto/ccp/sev-dev.c (kernel-interfaces.md marks
+	 * the implicit-init details [U]): older kernels INIT a non-INIT platform
+	 * before the command (EPERM on a read-only fd); since the "implicit
+	 * SEV/SNP init and shutdown" series the INIT happens at the `cmd:` label,
+	 * i.e. for queries too, followed by a SHUTDOWN, and the lengths are
+	 * still copied back before `if (ret || WARN_ON_ONCE(argp->error))`.
+	 * Either way a failed INIT shows up as EIO + a firmware status, which
+	 * platform_cmd() explains.
 	 */
 	memset(&ex, 0, sizeof(ex));
 	if (!query) {
