@@ -346,6 +346,32 @@ _Static_assert(sizeof(struct sevmig_kvm_enc_region) == 16, "enc_region");
 #define SEVMIG_SEV_GSTATE_RUPDATE 5u
 #define SEVMIG_SEV_GSTATE_SENT    6u
 
+/* Field offsets the PSP layer relies on (kernel-interfaces.md §3.1, §4.1). */
+_Static_assert(offsetof(struct sevmig_sev_user_data_pdh_cert_export,
+			cert_chain_address) == 12, "pdh chain address");
+_Static_assert(offsetof(struct sevmig_sev_user_data_pdh_cert_export,
+			cert_chain_len) == 20, "pdh chain len");
+_Static_assert(offsetof(struct sevmig_sev_user_data_get_id2, length) == 8,
+	       "get_id2 length");
+_Static_assert(offsetof(struct sevmig_kvm_sev_send_start, pdh_cert_len) == 16,
+	       "send_start pdh_cert_len");
+_Static_assert(offsetof(struct sevmig_kvm_sev_send_start, plat_certs_uaddr) == 24,
+	       "send_start plat_certs_uaddr");
+_Static_assert(offsetof(struct sevmig_kvm_sev_send_start, amd_certs_len) == 48,
+	       "send_start amd_certs_len");
+_Static_assert(offsetof(struct sevmig_kvm_sev_send_update_data, guest_uaddr) == 16,
+	       "update_data guest_uaddr");
+_Static_assert(offsetof(struct sevmig_kvm_sev_send_update_data, guest_len) == 24,
+	       "update_data guest_len");
+_Static_assert(offsetof(struct sevmig_kvm_sev_receive_start, pdh_len) == 16,
+	       "receive_start pdh_len");
+_Static_assert(offsetof(struct sevmig_kvm_sev_receive_start, session_uaddr) == 24,
+	       "receive_start session_uaddr");
+_Static_assert(offsetof(struct sevmig_kvm_sev_receive_start, session_len) == 32,
+	       "receive_start session_len");
+_Static_assert(offsetof(struct sevmig_kvm_sev_guest_status, state) == 8,
+	       "guest_status state");
+
 /* The ioctl numbers above, checked against their encodings in the spec. */
 _Static_assert(SEVMIG_KVM_ENABLE_CAP == 0x4068AEA3ul, "KVM_ENABLE_CAP");
 _Static_assert(SEVMIG_KVM_X86_SET_MSR_FILTER == 0x4188AEC6ul, "MSR_FILTER");
