@@ -53,6 +53,7 @@
 #define LEAF_SHIFT 15
 #define LEAF_PAGES (UINT64_C(1) << LEAF_SHIFT)
 #define LEAF_WORDS (LEAF_PAGES / 64)
+#define SUM_WORDS (LEAF_WORDS / 64)
 #define FAN_SHIFT 6
 #define FAN (1u << FAN_SHIFT)
 
@@ -67,8 +68,26 @@ struct leaf {
 		uint64_t count;	/* pages set */
 		void *next;	/* in the pool or the dead list */
 	};
+	/*
+	 * Bit w: word w holds a transition (a bit differing from the bit
+	 * before it; bit 0 of word 0 never counts). Run walks visit only
+	 * these words, so a leaf with few runs costs a few words, not 512.
+	 */
+	uint64_t sum[SUM_WORDS];
 	uint64_t bits[LEAF_WORDS];
 };
+
+static inline void sum_update(struct leaf *l, uint64_t w)
+{
+	uint64_t x = l->bits[w];
+	uint64_t prev = w ? l->bits[w - 1] >> 63 : (x & 1);
+	uint64_t bit = UINT64_C(1) << (w & 63);
+
+	if (x ^ ((x << 1) | prev))
+		l->sum[w >> 6] |= bit;
+	else
+		l->sum[w >> 6] &= ~bit;
+}
 
 struct node {
 	union {
@@ -102,6 +121,22 @@ struct sevmig_tracker {
 	uint64_t peak_mem;
 };
 
+
+/*
+ * Population count without depending on -mpopcnt (the generic builtin is a
+ * libgcc call there): SWAR, a handful of instructions.
+ */
+static inline uint64_t popcnt(uint64_t x)
+{
+#if defined(__POPCNT__)
+	return (uint64_t)__builtin_popcountll(x);
+#else
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (x * 0x0101010101010101ull) >> 56;
+#endif
+}
 
 static inline uint64_t span_of(uint32_t level)
 {
@@ -170,6 +205,7 @@ static uintptr_t make(struct sevmig_tracker *t, uint32_t level, uintptr_t fill)
 		t->pool_leaves = l->next;
 		t->nr_pool_leaves--;
 		memset(l->bits, fill ? 0xff : 0, sizeof(l->bits));
+		memset(l->sum, 0, sizeof(l->sum));
 		l->count = fill ? LEAF_PAGES : 0;
 		return (uintptr_t)l;
 	}
@@ -276,6 +312,7 @@ static void complement(uintptr_t obj, uint32_t level)
 	if (level == 0) {
 		struct leaf *l = (struct leaf *)obj;
 
+		/* Transitions, hence sum[], are the same in the complement. */
 		for (uint32_t w = 0; w < LEAF_WORDS; w++)
 			l->bits[w] = ~l->bits[w];
 		l->count = LEAF_PAGES - l->count;
@@ -320,9 +357,11 @@ static void merge(struct sevmig_tracker *t, struct tracker_dead *d, uintptr_t ds
 
 		for (uint32_t w = 0; w < LEAF_WORDS; w++) {
 			a->bits[w] |= b->bits[w] ^ x;
-			cnt += (uint64_t)__builtin_popcountll(a->bits[w]);
+			cnt += popcnt(a->bits[w]);
 		}
 		a->count = cnt;
+		for (uint32_t w = 0; w < LEAF_WORDS; w++)
+			sum_update(a, w);
 		discard(t, d, src, 0);
 		return;
 	}
@@ -397,11 +436,17 @@ static int64_t leaf_apply(const struct apply_ctx *a, struct leaf *sl,
 		if (!diff)
 			continue;
 		sl->bits[w] = nw;
-		ds += __builtin_popcountll(diff);
+		ds += (int64_t)popcnt(diff);
 		if (cl) {
-			dcl += __builtin_popcountll(diff & ~cl->bits[w]);
+			dcl += (int64_t)popcnt(diff & ~cl->bits[w]);
 			cl->bits[w] |= diff;
 		}
+	}
+	/* Transitions may change in w0..w1 and at the start of w1 + 1. */
+	for (uint64_t w = w0; w <= w1 + 1 && w < LEAF_WORDS; w++) {
+		sum_update(sl, w);
+		if (cl)
+			sum_update(cl, w);
 	}
 	if (!a->val)
 		ds = -ds;
@@ -465,9 +510,11 @@ static int64_t apply(const struct apply_ctx *a, uintptr_t *sp, uintptr_t *cp,
 	} else {
 		struct node *n = (struct node *)sv;
 		struct node *cn = cp ? (struct node *)*cp : NULL;
-		uint64_t cspan = span_of(level - 1);
-		uint32_t i0 = (uint32_t)((lo - base) / cspan);
-		uint32_t i1 = (uint32_t)((hi - 1 - base) / cspan);
+		/* Spans are powers of two: shift, never divide. */
+		uint32_t sh = LEAF_SHIFT + FAN_SHIFT * (level - 1);
+		uint64_t cspan = UINT64_C(1) << sh;
+		uint32_t i0 = (uint32_t)((lo - base) >> sh);
+		uint32_t i1 = (uint32_t)((hi - 1 - base) >> sh);
 
 		for (uint32_t i = i0; i <= i1; i++) {
 			int64_t dci = 0;
@@ -597,33 +644,51 @@ static bool walk(struct walk *w, uintptr_t s, uint32_t level, uint64_t base,
 	}
 	if (level == 0) {
 		const struct leaf *l = (const struct leaf *)s;
-		uint64_t pos = from - base;
+		uint64_t off = from - base, p = off + 1;
 		uint64_t end = w->to - base < LEAF_PAGES ? w->to - base
 							   : LEAF_PAGES;
-		uint64_t inv = w->cur ? ~UINT64_C(0) : 0;
 
-		while (pos < end) {
-			uint64_t wi = pos >> 6;
-			uint64_t x = (l->bits[wi] ^ inv) & (~UINT64_C(0) << (pos & 63));
+		/* The run coming in may end right at @from. */
+		if ((int)((l->bits[off >> 6] >> (off & 63)) & 1) != w->cur &&
+		    !emit(w, from))
+			return false;
+		/* Then every transition in (from, end), via sum[]. */
+		while (p < end) {
+			uint64_t wi = p >> 6, sw = wi >> 6;
+			uint64_t sb = l->sum[sw] & (~UINT64_C(0) << (wi & 63));
 
-			if (x) {
-				uint64_t p = (wi << 6) + (uint64_t)__builtin_ctzll(x);
-
-				if (p >= end)
-					break;
-				if (!emit(w, base + p))
-					return false;
-				inv = ~inv;
-				pos = p;
-			} else {
-				pos = (wi + 1) << 6;
+			while (!sb) {
+				if (++sw >= SUM_WORDS)
+					return true;
+				sb = l->sum[sw];
 			}
+			wi = (sw << 6) + (uint64_t)__builtin_ctzll(sb);
+			if (wi << 6 >= end)
+				return true;
+			if (wi << 6 > p)
+				p = wi << 6;
+
+			uint64_t x = l->bits[wi];
+			uint64_t prev = wi ? l->bits[wi - 1] >> 63 : (x & 1);
+			uint64_t d = (x ^ ((x << 1) | prev)) &
+				     (~UINT64_C(0) << (p & 63));
+
+			if (end - (wi << 6) < 64)
+				d &= ~UINT64_C(0) >> (64 - (end - (wi << 6)));
+			while (d) {
+				if (!emit(w, base + (wi << 6) +
+					  (uint64_t)__builtin_ctzll(d)))
+					return false;
+				d &= d - 1;
+			}
+			p = (wi + 1) << 6;
 		}
 		return true;
 	}
 	const struct node *n = (const struct node *)s;
-	uint64_t cspan = span_of(level - 1);
-	uint32_t i = (uint32_t)((from - base) / cspan);
+	uint32_t sh = LEAF_SHIFT + FAN_SHIFT * (level - 1);
+	uint64_t cspan = UINT64_C(1) << sh;
+	uint32_t i = (uint32_t)((from - base) >> sh);
 
 	for (; i < FAN; i++) {
 		uint64_t cbase = base + i * cspan;
