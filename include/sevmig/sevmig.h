@@ -1656,6 +1656,22 @@ SEVMIG_WARN_UNUSED int sevmig_vm_new(struct sevmig_ctx *ctx,
 void sevmig_vm_free(struct sevmig_vm *vm);
 
 /**
+ * sevmig_vm_tracker() - the VM's page-state tracker.
+ *
+ * The tracker the hypercall exits feed (sevmig_tracker_*): the migration
+ * loop reads it run by run, syncs the changed ranges and encodes it for the
+ * stream; a destination decodes the source's set into it. It belongs to the
+ * VM handle: do not free it.
+ *
+ * @vm: the handle.
+ * @return the tracker, or NULL when @vm is NULL.
+ *
+ * Errors: none. Firmware: not reached.
+ * Context: any thread; the tracker itself is thread-safe.
+ */
+struct sevmig_tracker *sevmig_vm_tracker(struct sevmig_vm *vm);
+
+/**
  * sevmig_vm_ram_add() - register a guest RAM region.
  *
  * Hypercall ranges are applied only where they cover registered RAM (guest

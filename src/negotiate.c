@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Feature negotiation, host side: make KVM forward the hypercall and the MSR,
+ * install the MSR filter, and advertise CPUID bits 16/17 only when all of
+ * that is really in place (a Linux guest ignores hypercall errors, so an
+ * advertised feature with broken plumbing loses shared pages silently).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "uapi/kvm-abi.h"
+#include "vm.h"
+
+#define KVM_CPUID_MAX_ENTRIES 256u
+
+static int enable_cap(struct sevmig_vm *vm, uint32_t cap, uint64_t arg0)
+{
+	struct sevmig_kvm_enable_cap ec;
+
+	memset(&ec, 0, sizeof(ec));
+	ec.cap = cap;
+	ec.args[0] = arg0;
+	return sevmig_sys_ioctl(vm->ctx, vm->vm_fd, SEVMIG_KVM_ENABLE_CAP, &ec);
+}
+
+SEVMIG_EXPORT int sevmig_vm_enable_exits(struct sevmig_vm *vm,
+					 uint64_t vmm_hypercall_mask,
+					 uint32_t vmm_msr_reasons,
+					 uint32_t flags)
+{
+	int ret;
+
+	if (!vm || flags)
+		return -EINVAL;
+	vm->exits_enabled = false;
+	ret = enable_cap(vm, SEVMIG_KVM_CAP_EXIT_HYPERCALL,
+			 vmm_hypercall_mask | SEVMIG_KVM_EXIT_HYPERCALL_VALID_MASK);
+	if (ret < 0)
+		return sevmig_err(vm->ctx, ret == -EINVAL && !vmm_hypercall_mask ?
+				  -EOPNOTSUPP : ret,
+				  "KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL, 0x%llx): %s%s",
+				  (unsigned long long)(vmm_hypercall_mask |
+						       SEVMIG_KVM_EXIT_HYPERCALL_VALID_MASK),
+				  sevmig_strerror(ret),
+				  ret == -EINVAL ? " (the kernel cannot forward KVM_HC_MAP_GPA_RANGE, or rejects a VMM bit)" : "");
+	ret = enable_cap(vm, SEVMIG_KVM_CAP_X86_USER_SPACE_MSR,
+			 vmm_msr_reasons | SEVMIG_KVM_MSR_EXIT_REASON_FILTER);
+	if (ret < 0)
+		return sevmig_err(vm->ctx, ret == -EINVAL && !vmm_msr_reasons ?
+				  -EOPNOTSUPP : ret,
+				  "KVM_ENABLE_CAP(KVM_CAP_X86_USER_SPACE_MSR, 0x%x): %s",
+				  vmm_msr_reasons | SEVMIG_KVM_MSR_EXIT_REASON_FILTER,
+				  sevmig_strerror(ret));
+	vm->exits_enabled = true;
+	return 0;
+}
+
+/* Does a range route both reads and writes of our MSR to userspace? */
+static int check_vmm_range(const struct sevmig_kvm_msr_filter_range *r,
+			   bool *covers)
+{
+	uint32_t bit;
+
+	*covers = false;
+	if (!r->nmsrs)
+		return 0;
+	if (!r->flags)
+		return -EINVAL;	/* the kernel refuses it anyway */
+	if (SEVMIG_MSR_KVM_MIGRATION_CONTROL < r->base ||
+	    SEVMIG_MSR_KVM_MIGRATION_CONTROL - r->base >= r->nmsrs)
+		return 0;
+	if (!r->bitmap)
+		return -EINVAL;
+	bit = SEVMIG_MSR_KVM_MIGRATION_CONTROL - r->base;
+	/* Bit 1 allows the access in-kernel: we would never see it. */
+	if (r->bitmap[bit / 8] & (1u << (bit % 8)))
+		return -EINVAL;
+	*covers = true;
+	return 0;
+}
+
+SEVMIG_EXPORT int sevmig_vm_set_msr_filter(struct sevmig_vm *vm,
+					   const void *vmm_filter,
+					   uint32_t flags)
+{
+	/* KVM copies BITS_TO_LONGS(nmsrs) * 8 bytes: one MSR needs 8 bytes. */
+	static const uint8_t deny_one[8] = { 0 };
+	struct sevmig_kvm_msr_filter f;
+	uint32_t free_slot = SEVMIG_KVM_MSR_FILTER_MAX_RANGES;
+	uint32_t access = 0;
+	int ret;
+
+	if (!vm || flags)
+		return -EINVAL;
+	if (!vm->exits_enabled)
+		return sevmig_err(vm->ctx, -EPROTO,
+				  "sevmig_vm_set_msr_filter: call sevmig_vm_enable_exits() first (FILTER exits must be on before a filter is installed)");
+	vm->filter_installed = false;
+	memset(&f, 0, sizeof(f));
+	if (vmm_filter)
+		memcpy(&f, vmm_filter, sizeof(f));
+
+	for (uint32_t i = 0; i < SEVMIG_KVM_MSR_FILTER_MAX_RANGES; i++) {
+		bool covers;
+
+		if (!f.ranges[i].nmsrs) {
+			if (free_slot == SEVMIG_KVM_MSR_FILTER_MAX_RANGES)
+				free_slot = i;
+			continue;
+		}
+		ret = check_vmm_range(&f.ranges[i], &covers);
+		if (ret)
+			return sevmig_err(vm->ctx, ret,
+					  "sevmig_vm_set_msr_filter: the VMM's range %u (base 0x%x, %u MSRs) lets the guest reach MSR 0x%x in-kernel or is malformed",
+					  i, f.ranges[i].base, f.ranges[i].nmsrs,
+					  SEVMIG_MSR_KVM_MIGRATION_CONTROL);
+		if (covers)
+			access |= f.ranges[i].flags;
+	}
+	/*
+	 * KVM applies the first range that covers an MSR for each access kind.
+	 * If the VMM's ranges already deny both, nothing to add; otherwise our
+	 * range must come first for the kinds not yet denied. Simplest correct
+	 * rule: add ours unless both kinds are already denied.
+	 */
+	if ((access & (SEVMIG_KVM_MSR_FILTER_READ | SEVMIG_KVM_MSR_FILTER_WRITE)) !=
+	    (SEVMIG_KVM_MSR_FILTER_READ | SEVMIG_KVM_MSR_FILTER_WRITE)) {
+		if (access)
+			return sevmig_err(vm->ctx, -EINVAL,
+					  "sevmig_vm_set_msr_filter: the VMM's filter covers MSR 0x%x for only some accesses; route both READ and WRITE to userspace or leave it out",
+					  SEVMIG_MSR_KVM_MIGRATION_CONTROL);
+		if (free_slot == SEVMIG_KVM_MSR_FILTER_MAX_RANGES)
+			return sevmig_err(vm->ctx, -ENOSPC,
+					  "sevmig_vm_set_msr_filter: the VMM's filter uses all %u ranges",
+					  SEVMIG_KVM_MSR_FILTER_MAX_RANGES);
+		f.ranges[free_slot].flags = SEVMIG_KVM_MSR_FILTER_READ |
+					    SEVMIG_KVM_MSR_FILTER_WRITE;
+		f.ranges[free_slot].nmsrs = 1;
+		f.ranges[free_slot].base = SEVMIG_MSR_KVM_MIGRATION_CONTROL;
+		f.ranges[free_slot].bitmap = (uint8_t *)(uintptr_t)deny_one;
+	}
+	ret = sevmig_sys_ioctl(vm->ctx, vm->vm_fd, SEVMIG_KVM_X86_SET_MSR_FILTER,
+			       &f);
+	if (ret < 0)
+		return sevmig_err(vm->ctx, ret, "KVM_X86_SET_MSR_FILTER: %s",
+				  sevmig_strerror(ret));
+	vm->filter_installed = true;
+	return 0;
+}
+
+static bool is_kvm_signature(const struct sevmig_kvm_cpuid_entry2 *e)
+{
+	/* "KVMKVMKVM\0\0\0" in EBX, ECX, EDX. */
+	return e->ebx == 0x4b4d564bu && e->ecx == 0x564b4d56u &&
+	       e->edx == 0x0000004du;
+}
+
+SEVMIG_EXPORT int sevmig_vm_cpuid_apply(struct sevmig_vm *vm, void *kvm_cpuid2,
+					uint32_t flags)
+{
+	const uint32_t bits = (1u << SEVMIG_KVM_FEATURE_HC_MAP_GPA_RANGE) |
+			      (1u << SEVMIG_KVM_FEATURE_MIGRATION_CONTROL);
+	struct sevmig_kvm_cpuid_entry2 *e;
+	uint32_t nent, found = 0;
+	bool offer;
+
+	if (!vm || !kvm_cpuid2 || flags)
+		return -EINVAL;
+	memcpy(&nent, kvm_cpuid2, sizeof(nent));
+	if (nent > KVM_CPUID_MAX_ENTRIES)
+		return sevmig_err(vm->ctx, -EINVAL,
+				  "sevmig_vm_cpuid_apply: %u entries (KVM takes at most %u)",
+				  nent, KVM_CPUID_MAX_ENTRIES);
+	e = (struct sevmig_kvm_cpuid_entry2 *)((char *)kvm_cpuid2 + 8);
+	offer = vm->exits_enabled && vm->filter_installed &&
+		vm->host_policy != SEVMIG_HOST_POLICY_DENY;
+
+	for (uint32_t i = 0; i < nent; i++) {
+		uint32_t base = e[i].function;
+
+		if (base < SEVMIG_KVM_CPUID_SIGNATURE || base > 0x4000ff00u ||
+		    (base & 0xffu) || !is_kvm_signature(&e[i]))
+			continue;
+		/* EAX of the signature leaf is the highest PV leaf. */
+		if (e[i].eax != 0 && e[i].eax < base + 1)
+			continue;
+		for (uint32_t j = 0; j < nent; j++) {
+			if (e[j].function != base + 1)
+				continue;
+			if (offer)
+				e[j].eax |= bits;
+			else
+				e[j].eax &= ~bits;
+			found++;
+		}
+	}
+	if (!found) {
+		__atomic_store_n(&vm->offered, 0, __ATOMIC_RELEASE);
+		return sevmig_err(vm->ctx, -ENOENT,
+				  "sevmig_vm_cpuid_apply: the CPUID table has no KVM features leaf (no \"KVMKVMKVM\" signature at 0x400000xx00 with leaf +1), so the guest cannot be offered migration");
+	}
+	__atomic_store_n(&vm->offered, offer, __ATOMIC_RELEASE);
+	if (!offer)
+		sevmig_log(vm->ctx, SEVMIG_LOG_INFO,
+			   "CPUID: migration features not offered (%s)",
+			   vm->host_policy == SEVMIG_HOST_POLICY_DENY ?
+			   "host policy denies" :
+			   !vm->exits_enabled ? "exits not enabled" :
+			   "MSR filter not installed");
+	return offer ? 1 : 0;
+}
