@@ -7,6 +7,7 @@
  * after SEND_CANCEL.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -352,6 +353,97 @@ static void test_resend_and_order(void **state)
 	mig_teardown(&m);
 }
 
+/* Several migrations at once between the same two hosts, one per thread
+ * (no cmocka asserts off the main thread: each returns what went wrong). */
+struct par {
+	struct mig *m; /* shared hosts, certs and AMD chain */
+	int result;
+};
+
+static int par_migrate(struct mig *m)
+{
+	struct sevmig_kvm_sev_launch_start ls = { 0 };
+	struct { uint64_t uaddr; uint32_t len, pad; } ud;
+	uint8_t hdr[SEVMIG_SEV_PACKET_HDR_SIZE], trans[PG];
+	uint8_t session[SEVMIG_SEV_SESSION_SIZE], meas[48];
+	uint8_t *a = th_pages(NPAGES), *b = th_pages(NPAGES);
+	uint32_t err = 0;
+	int va, vb, ret = 1;
+
+	fill(a, NPAGES * PG, (uint32_t)(uintptr_t)a);
+	va = th_ioctl_val(&m->a, m->a.kvm, SEVMIG_KVM_CREATE_VM, 0);
+	vb = th_ioctl_val(&m->b, m->b.kvm, SEVMIG_KVM_CREATE_VM, 0);
+	ud.uaddr = (uint64_t)(uintptr_t)a;
+	ud.len = NPAGES * PG;
+	ud.pad = 0;
+	if (va < 0 || vb < 0 ||
+	    th_op(&m->a, va, SEVMIG_KVM_SEV_INIT, NULL, &err) ||
+	    th_op(&m->a, va, SEVMIG_KVM_SEV_LAUNCH_START, &ls, &err) ||
+	    th_op(&m->a, va, SEVMIG_KVM_SEV_LAUNCH_UPDATE_DATA, &ud, &err))
+		goto out;
+	ud.uaddr = (uint64_t)(uintptr_t)meas;
+	ud.len = sizeof(meas);
+	if (th_op(&m->a, va, SEVMIG_KVM_SEV_LAUNCH_MEASURE, &ud, &err) ||
+	    th_op(&m->a, va, SEVMIG_KVM_SEV_LAUNCH_FINISH, NULL, &err) ||
+	    th_send_start(&m->a, va, m->pdh_b, m->chain_b, m->amd, m->amd_len,
+			  session, &err) ||
+	    th_op(&m->b, vb, SEVMIG_KVM_SEV_INIT, NULL, &err) ||
+	    th_receive_start(&m->b, vb, 0, m->pdh_a, session, &err))
+		goto out;
+	for (unsigned i = 0; i < NPAGES; i++)
+		if (th_send_page(&m->a, va, a + i * PG, PG, hdr, trans, &err) ||
+		    th_recv_page(&m->b, vb, b + i * PG, PG, hdr, trans, &err))
+			goto out;
+	if (th_op(&m->a, va, SEVMIG_KVM_SEV_SEND_FINISH, NULL, &err) ||
+	    th_op(&m->b, vb, SEVMIG_KVM_SEV_RECEIVE_FINISH, NULL, &err))
+		goto out;
+	ret = memcmp(a, b, NPAGES * PG) ? 2 : 0;
+out:
+	if (va >= 0)
+		m->a.ops.close(m->a.ops.opaque, va);
+	if (vb >= 0)
+		m->b.ops.close(m->b.ops.opaque, vb);
+	th_free_pages(a, NPAGES);
+	th_free_pages(b, NPAGES);
+	return ret;
+}
+
+static void *par_thread(void *arg)
+{
+	struct par *p = arg;
+
+	for (int i = 0; i < 3 && !p->result; i++)
+		p->result = par_migrate(p->m);
+	return NULL;
+}
+
+static void test_parallel_migrations(void **state)
+{
+	struct sevmig_sim_host_stats st = { .size = sizeof(st) };
+	struct par p[4];
+	pthread_t t[4];
+	struct mig m;
+
+	(void)state;
+	mig_setup(&m, 0);
+	for (int i = 0; i < 4; i++) {
+		p[i] = (struct par){ &m, -1 };
+		p[i].result = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, par_thread, &p[i]),
+				 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(p[i].result, 0);
+	}
+	/* Only host A's launched guest is left; B has none. */
+	assert_int_equal(sevmig_sim_host_stats(m.a.host, &st), 0);
+	assert_int_equal(st.guest_count, 1);
+	assert_int_equal(sevmig_sim_host_stats(m.b.host, &st), 0);
+	assert_int_equal(st.guest_count, 0);
+	mig_teardown(&m);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -380,6 +472,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_wrong_target_pdh),
 		cmocka_unit_test(test_wrong_source_pdh),
 		cmocka_unit_test(test_policy_mac_mismatch),
+		cmocka_unit_test(test_parallel_migrations),
 	};
 
 	mode = th_mode_from_args(argc, argv);
