@@ -51,6 +51,24 @@
  *  - Guest memory is the VMM's own mapping: SEND_UPDATE_DATA reads the
  *    plaintext at guest_uaddr, RECEIVE_UPDATE_DATA writes plaintext there.
  *
+ * Use in a test (error handling left out):
+ *
+ *     struct sevmig_sim *w;
+ *     struct sevmig_sim_host *src, *dst;
+ *     struct sevmig_sys_ops src_ops = { .size = sizeof(src_ops) };
+ *     struct sevmig_ctx_opts o = { .size = sizeof(o), .sys = &src_ops };
+ *     struct sevmig_ctx *ctx;
+ *
+ *     sevmig_sim_new(NULL, &w);
+ *     sevmig_sim_host_new(w, NULL, &src);
+ *     sevmig_sim_host_new(w, NULL, &dst);
+ *     sevmig_sim_host_sys_ops(src, &src_ops);
+ *     sevmig_ctx_new(&o, &ctx);          (libsevmig now talks to "src")
+ *     ... the VMM's own /dev/kvm, /dev/sev, VM and vCPU calls go through
+ *         src_ops.open/ioctl/close too, so the simulator sees its VMs ...
+ *     sevmig_ctx_free(ctx);
+ *     sevmig_sim_free(w);                (frees the hosts)
+ *
  * See docs/simulator.md for the full list of emulated rules and the
  * assumptions taken where the SEV documentation is unverified.
  *
