@@ -236,6 +236,54 @@ static void r3_2_get_id2_old_firmware(void **state)
 	th_close(&u);
 }
 
+/* sim-only (destructive on a real host): key regeneration and reset. */
+static void r3_4_pek_pdh_gen_and_reset(void **state)
+{
+	uint8_t pdh1[SEVMIG_SEV_CERT_SIZE], pdh2[SEVMIG_SEV_CERT_SIZE];
+	uint8_t chain1[SEVMIG_SEV_PLAT_CHAIN_SIZE];
+	uint8_t chain2[SEVMIG_SEV_PLAT_CHAIN_SIZE];
+	struct sevmig_sev_user_data_status st;
+	uint32_t err = 0;
+	int vm;
+
+	(void)state;
+	SIM_ONLY();
+	th_export(&H, pdh1, chain1);
+	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_PDH_GEN, NULL, &err), 0);
+	th_export(&H, pdh2, chain2);
+	assert_memory_not_equal(pdh1, pdh2, sizeof(pdh1));
+	assert_memory_equal(chain1, chain2, sizeof(chain1)); /* same PEK */
+	assert_int_equal(sevmig_sim_cert_verify(pdh2, sizeof(pdh2), chain2,
+						SEVMIG_SEV_CERT_SIZE, 0), 0);
+	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_PEK_GEN, NULL, &err), 0);
+	th_export(&H, pdh1, chain1);
+	assert_memory_not_equal(chain1, chain2, SEVMIG_SEV_CERT_SIZE);
+	/* With a guest the platform is WORKING: no PEK_GEN, no reset. */
+	vm = running_vm(0);
+	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_PLATFORM_STATUS, &st, NULL),
+			 0);
+	assert_int_equal(st.state, 2);
+	assert_int_equal(st.guest_count, 1);
+	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_PEK_GEN, NULL, &err), -EIO);
+	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_PLATFORM_STATE);
+	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_FACTORY_RESET, NULL, &err),
+			 -EBUSY);
+	vm_close(vm);
+	/* Last guest gone: INIT again; reset goes to UNINIT with a new OCA. */
+	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_PLATFORM_STATUS, &st, NULL),
+			 0);
+	assert_int_equal(st.state, 1);
+	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_FACTORY_RESET, NULL, &err),
+			 0);
+	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_PLATFORM_STATUS, &st, NULL),
+			 0);
+	assert_int_equal(st.state, 0);
+	th_export(&H, pdh2, chain2);
+	assert_memory_not_equal(chain1 + SEVMIG_SEV_CERT_SIZE,
+				chain2 + SEVMIG_SEV_CERT_SIZE,
+				SEVMIG_SEV_CERT_SIZE);
+}
+
 /* ---------------------------------------------------------------- §4.2 */
 
 static void r4_2_null_arg_is_sev_probe(void **state)
@@ -864,6 +912,7 @@ int main(int argc, char **argv)
 		RULE(r3_2_pdh_export_uninit_needs_writable, "§3.2 PDH_CERT_EXPORT in UNINIT needs a writable fd, then INITs [sim]"),
 		RULE(r3_2_get_id2_length_query, "§3.2 GET_ID2 length query: EIO + INVALID_LEN"),
 		RULE(r3_2_get_id2_old_firmware, "§3.2 GET_ID2 before API 0.16: ENOTSUPP (524) [sim]"),
+		RULE(r3_4_pek_pdh_gen_and_reset, "§3.2/§3.4 PDH_GEN, PEK_GEN (INIT only), FACTORY_RESET (EBUSY in WORKING) [sim]"),
 		RULE(r4_2_null_arg_is_sev_probe, "§4.2 KVM_MEMORY_ENCRYPT_OP(NULL) returns 0 with SEV"),
 		RULE(r4_2_not_sev_enotty_receive_einval, "§4.2 non-SEV VM: ENOTTY, but RECEIVE_UPDATE_DATA EINVAL"),
 		RULE(r4_2_vmsa_migration_einval, "§4.2 SEND/RECEIVE_UPDATE_VMSA and CERT_EXPORT: EINVAL"),
