@@ -160,18 +160,19 @@ SEVMIG_EXPORT int sevmig_vm_cpuid_apply(struct sevmig_vm *vm, void *kvm_cpuid2,
 {
 	const uint32_t bits = (1u << SEVMIG_KVM_FEATURE_HC_MAP_GPA_RANGE) |
 			      (1u << SEVMIG_KVM_FEATURE_MIGRATION_CONTROL);
+	struct sevmig_kvm_cpuid2 *table = kvm_cpuid2;
 	struct sevmig_kvm_cpuid_entry2 *e;
 	uint32_t nent, found = 0;
 	bool offer;
 
 	if (!vm || !kvm_cpuid2 || flags)
 		return -EINVAL;
-	memcpy(&nent, kvm_cpuid2, sizeof(nent));
+	nent = table->nent;
 	if (nent > KVM_CPUID_MAX_ENTRIES)
 		return sevmig_err(vm->ctx, -EINVAL,
 				  "sevmig_vm_cpuid_apply: %u entries (KVM takes at most %u)",
 				  nent, KVM_CPUID_MAX_ENTRIES);
-	e = (struct sevmig_kvm_cpuid_entry2 *)((char *)kvm_cpuid2 + 8);
+	e = table->entries;
 	offer = vm->exits_enabled && vm->filter_installed &&
 		vm->host_policy != SEVMIG_HOST_POLICY_DENY;
 

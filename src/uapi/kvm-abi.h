@@ -121,6 +121,13 @@ struct sevmig_kvm_cpuid_entry2 {
 };
 _Static_assert(sizeof(struct sevmig_kvm_cpuid_entry2) == 40, "cpuid_entry2");
 
+struct sevmig_kvm_cpuid2 {
+	uint32_t nent;
+	uint32_t padding;
+	struct sevmig_kvm_cpuid_entry2 entries[];
+};
+_Static_assert(offsetof(struct sevmig_kvm_cpuid2, entries) == 8, "cpuid2");
+
 /* ---- struct kvm_run (the parts we read and write) --------------------- */
 #define SEVMIG_KVM_EXIT_HYPERCALL 3u
 #define SEVMIG_KVM_EXIT_INTR      10u

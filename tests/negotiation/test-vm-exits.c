@@ -124,7 +124,7 @@ static void finish(struct setup *s)
 	fake_sys_done(s->fs);
 }
 
-static uint8_t run_buf[SEVMIG_KVM_RUN_SIZE];
+static _Alignas(64) uint8_t run_buf[SEVMIG_KVM_RUN_SIZE];
 
 static void *msr_exit(uint32_t reason, uint32_t index, uint64_t data)
 {
@@ -166,8 +166,11 @@ static void *hc_exit(uint8_t *buf, uint64_t nr, uint64_t gpa, uint64_t npages,
 
 static uint64_t hc_ret(void *run)
 {
-	return ((struct sevmig_kvm_run_hypercall *)
-		((uint8_t *)run + SEVMIG_KVM_RUN_EXIT_OFFSET))->ret;
+	uint64_t ret;
+
+	memcpy(&ret, (uint8_t *)run + SEVMIG_KVM_RUN_EXIT_OFFSET +
+	       offsetof(struct sevmig_kvm_run_hypercall, ret), sizeof(ret));
+	return ret;
 }
 
 #define KVM_EINVAL_RET ((uint64_t)-22)
@@ -447,7 +450,7 @@ static void test_msr_not_offered_gp(void **state)
 
 static void test_hypercall_validation(void **state)
 {
-	static uint8_t buf[SEVMIG_KVM_RUN_SIZE];
+	static _Alignas(64) uint8_t buf[SEVMIG_KVM_RUN_SIZE];
 	struct {
 		uint64_t gpa, npages, attrs, hflags, want;
 	} cases[] = {
@@ -512,7 +515,7 @@ static void test_hypercall_validation(void **state)
 
 static void test_hypercall_not_offered(void **state)
 {
-	static uint8_t buf[SEVMIG_KVM_RUN_SIZE];
+	static _Alignas(64) uint8_t buf[SEVMIG_KVM_RUN_SIZE];
 	struct fake_sys *fs = fake_sys_new(NULL, 0);
 	struct sevmig_vm *vm = new_vm(fake_sys_ctx(fs), 0);
 	void *run;
@@ -559,7 +562,7 @@ static void test_ram_map(void **state)
 
 static void test_reset_keeps_firmware_shared(void **state)
 {
-	static uint8_t buf[SEVMIG_KVM_RUN_SIZE];
+	static _Alignas(64) uint8_t buf[SEVMIG_KVM_RUN_SIZE];
 	struct setup s;
 	uint64_t v, why;
 
@@ -682,7 +685,7 @@ static void test_complete_pending(void **state)
 struct worker {
 	struct sevmig_vm *vm;
 	unsigned int id;
-	uint8_t buf[SEVMIG_KVM_RUN_SIZE];
+	_Alignas(64) uint8_t buf[SEVMIG_KVM_RUN_SIZE];
 	int bad;
 };
 
