@@ -154,3 +154,13 @@ void json_hex(struct json *j, const char *key, uint64_t val)
 	json_sep(j, key);
 	fprintf(j->out, "\"0x%" PRIx64 "\"", val);
 }
+
+const char *cli_platform_state_name(uint32_t state)
+{
+	switch (state) {
+	case SEVMIG_PLATFORM_UNINIT: return "UNINIT";
+	case SEVMIG_PLATFORM_INIT: return "INIT";
+	case SEVMIG_PLATFORM_WORKING: return "WORKING";
+	default: return "unknown";
+	}
+}

@@ -26,6 +26,8 @@ struct cli_cmd {
 
 /* A context whose errors go to stderr, prefixed "sevmig: ". */
 int cli_ctx_new(struct sevmig_ctx **ret_ctx, bool verbose);
+/* "UNINIT", "INIT", "WORKING" for SEVMIG_PLATFORM_*; "unknown" otherwise. */
+const char *cli_platform_state_name(uint32_t state);
 /* "ENOENT" for -2; "errno N" when unknown. Static or @buf. */
 const char *cli_errno_name(int err, char *buf, size_t len);
 

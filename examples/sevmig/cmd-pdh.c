@@ -54,16 +54,6 @@ static int write_file(const char *dir, const char *name, const void *buf,
 	return 0;
 }
 
-static const char *state_name(uint32_t s)
-{
-	switch (s) {
-	case SEVMIG_PLATFORM_UNINIT: return "UNINIT";
-	case SEVMIG_PLATFORM_INIT: return "INIT";
-	case SEVMIG_PLATFORM_WORKING: return "WORKING";
-	default: return "unknown";
-	}
-}
-
 static int export(struct sevmig_platform *p, const char *dir)
 {
 	struct sevmig_platform_status st;
@@ -78,7 +68,7 @@ static int export(struct sevmig_platform *p, const char *dir)
 	if (ret)
 		return CLI_EXIT_FAILURE;	/* the library said why */
 	printf("SEV platform: API %u.%u build %u, state %s\n", st.api_major,
-	       st.api_minor, st.build, state_name(st.state));
+	       st.api_minor, st.build, cli_platform_state_name(st.state));
 	if (st.state == SEVMIG_PLATFORM_UNINIT)
 		fprintf(stderr,
 			"sevmig pdh-export: note: the platform is in UNINIT; the kernel initializes it for this export if /dev/sev is writable, older firmware paths may refuse\n");

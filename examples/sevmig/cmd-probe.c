@@ -41,16 +41,6 @@ static void status_line(const char *label, int status, const char *yes)
 		       sevmig_strerror(status));
 }
 
-static const char *state_name(uint32_t s)
-{
-	switch (s) {
-	case SEVMIG_PLATFORM_UNINIT: return "UNINIT";
-	case SEVMIG_PLATFORM_INIT: return "INIT";
-	case SEVMIG_PLATFORM_WORKING: return "WORKING";
-	default: return "unknown";
-	}
-}
-
 static void print_reasons(uint64_t reasons)
 {
 	for (unsigned int b = 0; b < 64; b++)
@@ -108,7 +98,7 @@ static void print_table(const struct sevmig_host_caps *c,
 		printf("  %-28s %u.%u build %u\n", "firmware API",
 		       c->sev_api_major, c->sev_api_minor, c->sev_build);
 		printf("  %-28s %s\n", "platform state",
-		       state_name(c->sev_state));
+		       cli_platform_state_name(c->sev_state));
 		printf("  %-28s %s\n", "owner",
 		       c->flags & SEVMIG_HOST_SEV_EXT_OWNED ? "external" :
 		       "self");
@@ -188,7 +178,7 @@ static void print_json(const struct sevmig_host_caps *c,
 		json_uint(&j, "api_major", c->sev_api_major);
 		json_uint(&j, "api_minor", c->sev_api_minor);
 		json_uint(&j, "build", c->sev_build);
-		json_str(&j, "state", state_name(c->sev_state));
+		json_str(&j, "state", cli_platform_state_name(c->sev_state));
 		json_bool(&j, "externally_owned",
 			  c->flags & SEVMIG_HOST_SEV_EXT_OWNED);
 		json_bool(&j, "es_initialized", c->flags & SEVMIG_HOST_SEV_ES_INIT);

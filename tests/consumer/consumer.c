@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* An outside program built only from the installed header, .pc and library. */
+/*
+ * An outside program built only from the installed header, .pc and library;
+ * run.sh compiles it as C99 and again as C++.
+ */
 #include <stdio.h>
 #include <string.h>
 

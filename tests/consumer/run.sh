@@ -26,7 +26,7 @@ cc -std=c99 -pedantic -Wall -Werror -o "$tmp/consumer-c" "$src/consumer.c" $flag
 LD_LIBRARY_PATH="$libdir" "$tmp/consumer-c"
 if command -v c++ >/dev/null 2>&1; then
 	# shellcheck disable=SC2086
-	c++ -std=c++11 -pedantic -Wall -Werror -o "$tmp/consumer-cxx" "$src/consumer.cc" $flags
+	c++ -x c++ -std=c++11 -pedantic -Wall -Werror -o "$tmp/consumer-cxx" "$src/consumer.c" $flags
 	LD_LIBRARY_PATH="$libdir" "$tmp/consumer-cxx"
 fi
 # The library must resolve against the installed copy, not the build tree.
