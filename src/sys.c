@@ -20,13 +20,16 @@ int sevmig_sys_close(const struct sevmig_ctx *ctx, int fd)
 int sevmig_sys_ioctl(const struct sevmig_ctx *ctx, int fd, unsigned long req,
 		     void *arg)
 {
-	return ctx->sys.ioctl(ctx->sys.opaque, fd, req, arg);
+	/* The backend's member; only sys-linux.c issues the real system call. */
+	int (*request)(void *, int, unsigned long, void *) = ctx->sys.ioctl;
+
+	return request(ctx->sys.opaque, fd, req, arg);
 }
 
 int sevmig_sys_ioctl_val(const struct sevmig_ctx *ctx, int fd,
 			 unsigned long req, unsigned long val)
 {
-	return ctx->sys.ioctl(ctx->sys.opaque, fd, req, (void *)(uintptr_t)val);
+	return sevmig_sys_ioctl(ctx, fd, req, (void *)(uintptr_t)val);
 }
 
 int sevmig_sys_mmap(const struct sevmig_ctx *ctx, void *addr, size_t len,
