@@ -441,12 +441,10 @@ SEVMIG_EXPORT int sevmig_cert_parse(struct sevmig_ctx *ctx, const void *buf,
 		return sevmig_err(ctx, -EINVAL,
 				  "sevmig_cert_parse: flags must be 0 (got 0x%x)",
 				  flags);
-	out_len = sevmig_struct_out_len(ret_info, sizeof(i),
-					SEVMIG_CERT_INFO_SIZE_VER0);
+	out_len = sevmig_struct_out_begin(ctx, "sevmig_cert_parse", ret_info,
+					  sizeof(i), SEVMIG_CERT_INFO_SIZE_VER0);
 	if (out_len < 0)
-		return sevmig_err(ctx, out_len,
-				  "sevmig_cert_parse: record size %u is not one this library accepts",
-				  ret_info->size);
+		return out_len;
 	/*
 	 * Both formats start with version 1. An SEV certificate is exactly
 	 * 2084 bytes; no AMD certificate can be (64 + 256..512 + 256..512 +

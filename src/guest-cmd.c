@@ -94,12 +94,10 @@ SEVMIG_EXPORT int sevmig_guest_status(struct sevmig_ctx *ctx, int vm_fd,
 		return ret;
 	if (!ret_status)
 		return sevmig_err(ctx, -EINVAL, "GUEST_STATUS: no record to fill");
-	len = sevmig_struct_out_len(ret_status, sizeof(out),
-				    SEVMIG_GUEST_STATUS_SIZE_VER0);
+	len = sevmig_struct_out_begin(ctx, "GUEST_STATUS", ret_status,
+				      sizeof(out), SEVMIG_GUEST_STATUS_SIZE_VER0);
 	if (len < 0)
-		return sevmig_err(ctx, len,
-				  "GUEST_STATUS: record size %u is not one this library accepts",
-				  ret_status->size);
+		return len;
 	memset(&gs, 0, sizeof(gs));
 	ret = guest_cmd(ctx, vm_fd, p, SEVMIG_KVM_SEV_GUEST_STATUS, &gs, &fw);
 	if (ret) {

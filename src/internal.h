@@ -50,6 +50,12 @@ int sevmig_struct_in(void *dst, size_t ksize, const void *src,
  * past @ksize zero. Returns the number of bytes to write, or -errno.
  */
 int sevmig_struct_out_len(const void *user, size_t ksize, size_t min_size);
+/*
+ * sevmig_struct_out_len() for a public entry point: on refusal, log which
+ * call and why (older than the first version, or newer with non-zero tail).
+ */
+int sevmig_struct_out_begin(const struct sevmig_ctx *ctx, const char *what,
+			    const void *user, size_t ksize, size_t min_size);
 /* Write @kern into @user's first @len bytes and set user->size = @len. */
 void sevmig_struct_out(void *user, const void *kern, size_t len);
 

@@ -142,12 +142,11 @@ SEVMIG_EXPORT int sevmig_platform_status(struct sevmig_platform *p,
 
 	if (!p || !ret_status)
 		return -EINVAL;
-	len = sevmig_struct_out_len(ret_status, sizeof(out),
-				    SEVMIG_PLATFORM_STATUS_SIZE_VER0);
+	len = sevmig_struct_out_begin(p->ctx, "sevmig_platform_status",
+				      ret_status, sizeof(out),
+				      SEVMIG_PLATFORM_STATUS_SIZE_VER0);
 	if (len < 0)
-		return sevmig_err(p->ctx, len,
-				  "sevmig_platform_status: record size %u is not one this library accepts",
-				  ret_status->size);
+		return len;
 	memset(&st, 0, sizeof(st));
 	ret = platform_cmd(p, SEVMIG_SEV_PLATFORM_STATUS, &st, &fw);
 	if (ret) {

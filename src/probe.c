@@ -213,11 +213,10 @@ SEVMIG_EXPORT int sevmig_host_probe(struct sevmig_ctx *ctx,
 
 	if (!ctx || !caps || flags)
 		return -EINVAL;
-	len = sevmig_struct_out_len(caps, sizeof(c), SEVMIG_HOST_CAPS_SIZE_VER0);
+	len = sevmig_struct_out_begin(ctx, "sevmig_host_probe", caps, sizeof(c),
+				      SEVMIG_HOST_CAPS_SIZE_VER0);
 	if (len < 0)
-		return sevmig_err(ctx, len,
-				  "sevmig_host_probe: caps->size %u is not a size this library accepts",
-				  caps->size);
+		return len;
 
 	memset(&c, 0, sizeof(c));
 	probe_kvm(ctx, &c);

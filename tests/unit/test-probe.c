@@ -431,10 +431,13 @@ static void test_bad_args(void **state)
 	assert_int_equal(sevmig_host_probe(ctx, &c, 1), -EINVAL);
 	c.size = 8;
 	assert_int_equal(sevmig_host_probe(ctx, &c, 0), -EINVAL);
+	assert_non_null(strstr(fake_sys_last_error(fs), "first published version"));
 	memset(&big, 0, sizeof(big));
 	big.c.size = sizeof(big);
 	big.extra = 1;
 	assert_int_equal(sevmig_host_probe(ctx, &big.c, 0), -E2BIG);
+	assert_non_null(strstr(fake_sys_last_error(fs), "sevmig_host_probe"));
+	assert_non_null(strstr(fake_sys_last_error(fs), "non-zero fields past its end"));
 	/* No call reached the backend. */
 	assert_int_equal(fake_sys_calls(fs), 0);
 	fake_sys_done(fs);
