@@ -46,6 +46,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "internal.h"
 #include "tracker.h"
@@ -62,12 +65,31 @@
 #define IS_OBJ(s) ((s) > U1)
 
 #define POOL_LEAVES_MAX 8u
+#define POOL_RUNS_MAX 64u
+/* What one update may take from the reserve: see reserve(). */
+#define RES_LEAVES 4u
+#define RES_RUNS 6u
 
-struct leaf {
+enum { LEAF_BITS = 1, LEAF_RUNS = 2 };
+
+/*
+ * Both leaf forms start with this. A leaf covers LEAF_PAGES frames either
+ * as a bitmap (struct leaf) or, while it has few runs, as a short sorted
+ * list of the offsets where the state changes (struct rleaf, 64 bytes).
+ */
+struct lhdr {
 	union {
 		uint64_t count;	/* pages set */
-		void *next;	/* in the pool or the dead list */
+		void *next;	/* in a pool or the dead list */
 	};
+	uint8_t kind;		/* LEAF_BITS or LEAF_RUNS; kept in pools */
+	uint8_t first;		/* LEAF_RUNS: state of page 0 */
+	uint16_t n;		/* LEAF_RUNS: number of boundaries */
+	uint32_t pad;
+};
+
+struct leaf {
+	struct lhdr h;
 	/*
 	 * Bit w: word w holds a transition (a bit differing from the bit
 	 * before it; bit 0 of word 0 never counts). Run walks visit only
@@ -76,6 +98,40 @@ struct leaf {
 	uint64_t sum[SUM_WORDS];
 	uint64_t bits[LEAF_WORDS];
 };
+
+/*
+ * The compact form: b[0..n) ascending in [1, LEAF_PAGES), each an offset
+ * whose state differs from the one before it. A DMA buffer of a few pages
+ * in a 128 MiB region costs 64 bytes instead of 4 KiB, which keeps a
+ * typical guest's whole map in L1 and makes leaf creation a small malloc.
+ * Converted to a bitmap when an update needs more than RL_MAX boundaries,
+ * and back when a bitmap leaf has at most RL_SHRINK (hysteresis).
+ */
+#define RL_MAX 24u
+#define RL_SHRINK (RL_MAX / 2)
+#define RL_RUNS_MAX (RL_MAX / 2 + 1)	/* shared runs of a compact leaf */
+#define RL_NONE 0x7fffu			/* unused entries of b[] */
+
+struct rleaf {
+	struct lhdr h;
+	uint16_t b[RL_MAX];	/* 16-byte aligned: loaded as vectors */
+};
+
+_Static_assert(sizeof(struct rleaf) == 64, "a compact leaf is a cache line");
+
+struct run16 {
+	uint32_t s, e;		/* [s, e) inside a leaf */
+};
+
+static inline struct lhdr *LH(uintptr_t s)
+{
+	return (struct lhdr *)s;
+}
+
+static inline bool is_runs(uintptr_t s)
+{
+	return LH(s)->kind == LEAF_RUNS;
+}
 
 static inline void sum_update(struct leaf *l, uint64_t w)
 {
@@ -114,10 +170,11 @@ struct sevmig_tracker {
 	uint64_t seq;
 	struct node *pool_nodes;
 	struct leaf *pool_leaves;
-	uint32_t nr_pool_nodes, nr_pool_leaves;
+	struct rleaf *pool_runs;
+	uint32_t nr_pool_nodes, nr_pool_leaves, nr_pool_runs;
 	/* Statistics; frees happen outside the lock, hence atomics. */
 	_Atomic uint64_t mem;
-	_Atomic uint64_t nr_nodes, nr_leaves;
+	_Atomic uint64_t nr_nodes, nr_leaves, nr_runs;
 	uint64_t peak_mem;
 };
 
@@ -168,7 +225,39 @@ static void note_alloc(struct sevmig_tracker *t, size_t sz)
 		t->peak_mem = m;
 }
 
-/* Refill the reserve so that one update cannot fail half-way. */
+static void note_free(struct sevmig_tracker *t, uintptr_t obj, uint32_t level)
+{
+	if (level) {
+		atomic_fetch_sub(&t->mem, sizeof(struct node));
+		atomic_fetch_sub(&t->nr_nodes, 1);
+	} else if (is_runs(obj)) {
+		atomic_fetch_sub(&t->mem, sizeof(struct rleaf));
+		atomic_fetch_sub(&t->nr_runs, 1);
+	} else {
+		atomic_fetch_sub(&t->mem, sizeof(struct leaf));
+		atomic_fetch_sub(&t->nr_leaves, 1);
+	}
+}
+
+/* A bitmap leaf from malloc, or NULL. */
+static struct leaf *leaf_alloc(struct sevmig_tracker *t)
+{
+	struct leaf *l = malloc(sizeof(*l));
+
+	if (!l)
+		return NULL;
+	note_alloc(t, sizeof(*l));
+	atomic_fetch_add(&t->nr_leaves, 1);
+	l->h.kind = LEAF_BITS;
+	return l;
+}
+
+/*
+ * Refill the reserve so that one update cannot fail half-way. One update
+ * edits at most two leaves (its edges), and each edit may create a compact
+ * leaf in S and in C, convert S or C to a bitmap, and shrink S back: hence
+ * RES_LEAVES bitmap leaves and RES_RUNS compact ones.
+ */
 static int reserve(struct sevmig_tracker *t)
 {
 	while (t->nr_pool_nodes < t->res_nodes) {
@@ -182,33 +271,66 @@ static int reserve(struct sevmig_tracker *t)
 		t->pool_nodes = n;
 		t->nr_pool_nodes++;
 	}
-	while (t->nr_pool_leaves < 4) {
-		struct leaf *l = malloc(sizeof(*l));
+	while (t->nr_pool_leaves < RES_LEAVES) {
+		struct leaf *l = leaf_alloc(t);
 
 		if (!l)
 			return -ENOMEM;
-		note_alloc(t, sizeof(*l));
-		atomic_fetch_add(&t->nr_leaves, 1);
-		l->next = t->pool_leaves;
+		l->h.next = t->pool_leaves;
 		t->pool_leaves = l;
 		t->nr_pool_leaves++;
 	}
+	while (t->nr_pool_runs < RES_RUNS) {
+		struct rleaf *r = malloc(sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		note_alloc(t, sizeof(*r));
+		atomic_fetch_add(&t->nr_runs, 1);
+		r->h.kind = LEAF_RUNS;
+		r->h.next = t->pool_runs;
+		t->pool_runs = r;
+		t->nr_pool_runs++;
+	}
 	return 0;
+}
+
+/* A bitmap leaf from the reserve, contents undefined. */
+static struct leaf *take_leaf(struct sevmig_tracker *t)
+{
+	struct leaf *l = t->pool_leaves;
+
+	t->pool_leaves = l->h.next;
+	t->nr_pool_leaves--;
+	return l;
+}
+
+/* Unused entries from @n on. */
+static inline void rl_clear_from(struct rleaf *r, uint32_t n)
+{
+	for (uint32_t i = n; i < RL_MAX; i++)
+		r->b[i] = RL_NONE;
+}
+
+/* A compact leaf from the reserve, uniformly @fill. */
+static struct rleaf *take_runs(struct sevmig_tracker *t, uintptr_t fill)
+{
+	struct rleaf *r = t->pool_runs;
+
+	t->pool_runs = r->h.next;
+	t->nr_pool_runs--;
+	r->h.count = fill ? LEAF_PAGES : 0;
+	r->h.first = (uint8_t)fill;
+	r->h.n = 0;
+	rl_clear_from(r, 0);
+	return r;
 }
 
 /* A new object for a slot of @level, filled with uniform value @fill. */
 static uintptr_t make(struct sevmig_tracker *t, uint32_t level, uintptr_t fill)
 {
-	if (level == 0) {
-		struct leaf *l = t->pool_leaves;
-
-		t->pool_leaves = l->next;
-		t->nr_pool_leaves--;
-		memset(l->bits, fill ? 0xff : 0, sizeof(l->bits));
-		memset(l->sum, 0, sizeof(l->sum));
-		l->count = fill ? LEAF_PAGES : 0;
-		return (uintptr_t)l;
-	}
+	if (level == 0)
+		return (uintptr_t)take_runs(t, fill);
 	struct node *n = t->pool_nodes;
 
 	t->pool_nodes = n->next;
@@ -225,15 +347,20 @@ static void discard(struct sevmig_tracker *t, struct tracker_dead *d, uintptr_t 
 		    uint32_t level)
 {
 	if (level == 0) {
-		struct leaf *l = (struct leaf *)s;
+		struct lhdr *h = LH(s);
 
-		if (t->nr_pool_leaves < POOL_LEAVES_MAX) {
-			l->next = t->pool_leaves;
-			t->pool_leaves = l;
+		if (h->kind == LEAF_RUNS && t->nr_pool_runs < POOL_RUNS_MAX) {
+			h->next = t->pool_runs;
+			t->pool_runs = (struct rleaf *)h;
+			t->nr_pool_runs++;
+		} else if (h->kind == LEAF_BITS &&
+			   t->nr_pool_leaves < POOL_LEAVES_MAX) {
+			h->next = t->pool_leaves;
+			t->pool_leaves = (struct leaf *)h;
 			t->nr_pool_leaves++;
 		} else {
-			l->next = d->leaves;
-			d->leaves = l;
+			h->next = d->leaves;
+			d->leaves = h;
 		}
 		return;
 	}
@@ -247,31 +374,25 @@ static void free_tree(struct sevmig_tracker *t, uintptr_t s, uint32_t level)
 {
 	if (!IS_OBJ(s))
 		return;
-	if (level == 0) {
-		free((void *)s);
-		atomic_fetch_sub(&t->mem, sizeof(struct leaf));
-		atomic_fetch_sub(&t->nr_leaves, 1);
-		return;
-	}
-	struct node *n = (struct node *)s;
+	if (level) {
+		struct node *n = (struct node *)s;
 
-	for (uint32_t i = 0; i < FAN; i++)
-		free_tree(t, n->slot[i], level - 1);
-	free(n);
-	atomic_fetch_sub(&t->mem, sizeof(struct node));
-	atomic_fetch_sub(&t->nr_nodes, 1);
+		for (uint32_t i = 0; i < FAN; i++)
+			free_tree(t, n->slot[i], level - 1);
+	}
+	note_free(t, s, level);
+	free((void *)s);
 }
 
 /* Call with the lock dropped. */
 static void free_dead(struct sevmig_tracker *t, struct tracker_dead *d)
 {
 	while (d->leaves) {
-		struct leaf *l = d->leaves;
+		struct lhdr *h = d->leaves;
 
-		d->leaves = l->next;
-		free(l);
-		atomic_fetch_sub(&t->mem, sizeof(*l));
-		atomic_fetch_sub(&t->nr_leaves, 1);
+		d->leaves = h->next;
+		note_free(t, (uintptr_t)h, 0);
+		free(h);
 	}
 	while (d->nodes) {
 		struct node *n = d->nodes;
@@ -279,9 +400,8 @@ static void free_dead(struct sevmig_tracker *t, struct tracker_dead *d)
 		d->nodes = n->next;
 		for (uint32_t i = 0; i < FAN; i++)
 			free_tree(t, n->slot[i], n->level - 1);
+		note_free(t, (uintptr_t)n, 1);
 		free(n);
-		atomic_fetch_sub(&t->mem, sizeof(*n));
-		atomic_fetch_sub(&t->nr_nodes, 1);
 	}
 }
 
@@ -304,18 +424,378 @@ static void normalize(struct sevmig_tracker *t, struct tracker_dead *d, uintptr_
 	}
 }
 
+/* ---- the two leaf forms ---- */
+
+/*
+ * Number of boundaries of @r below @x (x <= LEAF_PAGES + 1). Unused
+ * entries hold RL_NONE, which compares like a boundary at the last page
+ * (hence the clamp to n), so the count is a fixed-length, branch-free scan:
+ * a hypercall's offsets are random, and a search loop would mispredict its
+ * exit on every call.
+ */
+static inline uint32_t rl_below(const struct rleaf *r, uint32_t x)
+{
+	uint32_t c;
+#if defined(__SSE2__)
+	/* b < x  <=>  b <= x - 1, as signed 16-bit; b <= 0x7fff. */
+	__m128i v = _mm_set1_epi16((short)(x > 0x8000 ? 0x7fff : (int)x - 1));
+	const __m128i *p = (const __m128i *)(const void *)r->b;
+	uint64_t gt =
+		(uint64_t)(uint32_t)_mm_movemask_epi8(
+			_mm_cmpgt_epi16(_mm_load_si128(p), v)) |
+		(uint64_t)(uint32_t)_mm_movemask_epi8(
+			_mm_cmpgt_epi16(_mm_load_si128(p + 1), v)) << 16 |
+		(uint64_t)(uint32_t)_mm_movemask_epi8(
+			_mm_cmpgt_epi16(_mm_load_si128(p + 2), v)) << 32;
+
+	/* b[] ascends, so the lanes above x are a suffix: find its start. */
+	c = (uint32_t)__builtin_ctzll(gt | UINT64_C(1) << (2 * RL_MAX)) / 2;
+#else
+	c = 0;
+	for (uint32_t i = 0; i < RL_MAX; i++)
+		c += r->b[i] < x;
+#endif
+	return c < r->h.n ? c : r->h.n;
+}
+
+static inline int rl_bit(const struct rleaf *r, uint32_t off)
+{
+	return r->h.first ^ (int)(rl_below(r, off + 1) & 1);
+}
+
+/* The shared runs of @r (at most RL_RUNS_MAX). */
+static uint32_t rl_runs(const struct rleaf *r, struct run16 *out)
+{
+	uint32_t nr = 0, pos = 0;
+	int st = r->h.first;
+
+	for (uint32_t i = 0; i < r->h.n; i++) {
+		if (st)
+			out[nr++] = (struct run16){ pos, r->b[i] };
+		pos = r->b[i];
+		st ^= 1;
+	}
+	if (st)
+		out[nr++] = (struct run16){ pos, (uint32_t)LEAF_PAGES };
+	return nr;
+}
+
+/*
+ * Make @r exactly the shared runs in[0..nr) (sorted, disjoint, not
+ * adjacent). False, leaving @r as it was, when they need more than RL_MAX
+ * boundaries.
+ */
+static bool rl_from_runs(struct rleaf *r, const struct run16 *in, uint32_t nr)
+{
+	uint32_t need = 0, n = 0;
+	uint64_t cnt = 0;
+
+	for (uint32_t i = 0; i < nr; i++)
+		need += (in[i].s > 0) + (in[i].e < LEAF_PAGES);
+	if (need > RL_MAX)
+		return false;
+	for (uint32_t i = 0; i < nr; i++) {
+		if (in[i].s > 0)
+			r->b[n++] = (uint16_t)in[i].s;
+		if (in[i].e < LEAF_PAGES)
+			r->b[n++] = (uint16_t)in[i].e;
+		cnt += in[i].e - in[i].s;
+	}
+	rl_clear_from(r, n);
+	r->h.first = (uint8_t)(nr && in[0].s == 0);
+	r->h.n = (uint16_t)n;
+	r->h.count = cnt;
+	return true;
+}
+
+/*
+ * The runs of [lo, hi) whose state is not @val, i.e. what setting [lo, hi)
+ * to @val flips (at most RL_RUNS_MAX: they alternate with runs that do
+ * not). Pages flipped go to *pages.
+ */
+static uint32_t rl_flips(const struct rleaf *r, uint32_t lo, uint32_t hi,
+			 int val, struct run16 *flip, uint64_t *pages)
+{
+	uint32_t k = rl_below(r, lo + 1), kend = rl_below(r, hi), pos = lo;
+	uint32_t nf = 0;
+	int st = r->h.first ^ (int)(k & 1);
+	uint64_t p = 0;
+
+	for (; k < kend; k++) {
+		if (st != val) {
+			flip[nf++] = (struct run16){ pos, r->b[k] };
+			p += r->b[k] - pos;
+		}
+		pos = r->b[k];
+		st ^= 1;
+	}
+	if (st != val) {
+		flip[nf++] = (struct run16){ pos, hi };
+		p += hi - pos;
+	}
+	*pages = p;
+	return nf;
+}
+
+/*
+ * Set [lo, hi) of @r to @val (the count is the caller's). False, leaving
+ * @r as it was, when the result needs more than RL_MAX boundaries.
+ */
+static bool rl_splice(struct rleaf *r, uint32_t lo, uint32_t hi, int val)
+{
+	uint32_t n = r->h.n, i = rl_below(r, lo), j = rl_below(r, hi + 1);
+	int before = r->h.first ^ (int)(i & 1);	/* at lo - 1, when lo > 0 */
+	int after = r->h.first ^ (int)(j & 1);	/* at hi, which stays */
+	uint16_t add[2];
+	uint32_t na = 0;
+
+	if (lo && before != val)
+		add[na++] = (uint16_t)lo;
+	if (hi < LEAF_PAGES && after != val)
+		add[na++] = (uint16_t)hi;
+	if (i + na + (n - j) > RL_MAX)
+		return false;
+	memmove(&r->b[i + na], &r->b[j], (n - j) * sizeof(r->b[0]));
+	if (na)
+		r->b[i] = add[0];
+	if (na == 2)
+		r->b[i + 1] = add[1];
+	/* Only what the splice vacated needs RL_NONE again. */
+	for (uint32_t k = i + na + n - j; k < n; k++)
+		r->b[k] = RL_NONE;
+	r->h.n = (uint16_t)(i + na + n - j);
+	if (!lo)
+		r->h.first = (uint8_t)val;
+	return true;
+}
+
+/* Set the bits of [s, e) (s < e), nothing else. */
+static void bits_fill(uint64_t *bits, uint32_t s, uint32_t e)
+{
+	uint32_t w0 = s >> 6, w1 = (e - 1) >> 6;
+	uint64_t m0 = ~UINT64_C(0) << (s & 63);
+	uint64_t m1 = ~UINT64_C(0) >> (63 - ((e - 1) & 63));
+
+	if (w0 == w1) {
+		bits[w0] |= m0 & m1;
+		return;
+	}
+	bits[w0] |= m0;
+	for (uint32_t w = w0 + 1; w < w1; w++)
+		bits[w] = ~UINT64_C(0);
+	bits[w1] |= m1;
+}
+
+/* Bitmap leaf @l := compact leaf @r. */
+static void bl_from_runs(struct leaf *l, const struct rleaf *r)
+{
+	struct run16 runs[RL_RUNS_MAX];
+	uint32_t nr = rl_runs(r, runs);
+
+	memset(l->bits, 0, sizeof(l->bits));
+	memset(l->sum, 0, sizeof(l->sum));
+	for (uint32_t i = 0; i < nr; i++)
+		bits_fill(l->bits, runs[i].s, runs[i].e);
+	/* A boundary at p is a transition in word p / 64. */
+	for (uint32_t i = 0; i < r->h.n; i++)
+		l->sum[r->b[i] >> 12] |= UINT64_C(1) << ((r->b[i] >> 6) & 63);
+	l->h.count = r->h.count;
+	l->h.kind = LEAF_BITS;
+}
+
+/*
+ * Compact leaf @r := bitmap leaf @l, if @l has at most @limit boundaries;
+ * false otherwise (@r's contents are then undefined).
+ */
+static bool rl_from_bits(struct rleaf *r, const struct leaf *l, uint32_t limit)
+{
+	uint32_t n = 0;
+
+	for (uint32_t sw = 0; sw < SUM_WORDS; sw++) {
+		for (uint64_t sb = l->sum[sw]; sb; sb &= sb - 1) {
+			uint64_t w = sw * 64 + (uint64_t)__builtin_ctzll(sb);
+			uint64_t x = l->bits[w];
+			uint64_t prev = w ? l->bits[w - 1] >> 63 : (x & 1);
+
+			for (uint64_t d = x ^ ((x << 1) | prev); d; d &= d - 1) {
+				if (n == limit)
+					return false;
+				r->b[n++] = (uint16_t)(w * 64 +
+						       (uint64_t)__builtin_ctzll(d));
+			}
+		}
+	}
+	rl_clear_from(r, n);
+	r->h.n = (uint16_t)n;
+	r->h.first = (uint8_t)(l->bits[0] & 1);
+	r->h.count = l->h.count;
+	return true;
+}
+
+/* Replace compact leaf @r by an equal bitmap leaf from the reserve. */
+static struct leaf *to_bits(struct sevmig_tracker *t, struct tracker_dead *d,
+			    struct rleaf *r)
+{
+	struct leaf *l = take_leaf(t);
+
+	bl_from_runs(l, r);
+	discard(t, d, (uintptr_t)r, 0);
+	return l;
+}
+
+/* Back to the compact form when a bitmap leaf got sparse enough. */
+static void maybe_shrink(struct sevmig_tracker *t, struct tracker_dead *d,
+			 uintptr_t *sp)
+{
+	struct leaf *l = (struct leaf *)*sp;
+	uint64_t words = 0;
+	struct rleaf *r;
+
+	for (uint32_t i = 0; i < SUM_WORDS; i++)
+		words += popcnt(l->sum[i]);
+	if (words > RL_SHRINK)
+		return;
+	r = take_runs(t, 0);
+	if (!rl_from_bits(r, l, RL_SHRINK)) {
+		discard(t, d, (uintptr_t)r, 0);
+		return;
+	}
+	*sp = (uintptr_t)r;
+	discard(t, d, (uintptr_t)l, 0);
+}
+
+/*
+ * Set or clear [lo, hi) of bitmap leaf @sl; when @cl (a bitmap leaf) is
+ * given, OR the flipped bits into it and add its new pages to *dc.
+ * Returns @sl's count delta.
+ */
+static int64_t bl_apply(struct leaf *sl, struct leaf *cl, uint32_t lo,
+			uint32_t hi, int val, int64_t *dc)
+{
+	uint32_t w0 = lo >> 6, w1 = (hi - 1) >> 6;
+	int64_t ds = 0, dcl = 0;
+
+	for (uint32_t w = w0; w <= w1; w++) {
+		uint64_t m = ~UINT64_C(0), old, nw, diff;
+
+		if (w == w0)
+			m &= ~UINT64_C(0) << (lo & 63);
+		if (w == w1 && (hi & 63))
+			m &= ~UINT64_C(0) >> (64 - (hi & 63));
+		old = sl->bits[w];
+		nw = val ? (old | m) : (old & ~m);
+		diff = old ^ nw;
+		if (!diff)
+			continue;
+		sl->bits[w] = nw;
+		ds += (int64_t)popcnt(diff);
+		if (cl) {
+			dcl += (int64_t)popcnt(diff & ~cl->bits[w]);
+			cl->bits[w] |= diff;
+		}
+	}
+	if (!ds)
+		return 0;
+	/* Transitions may change in w0..w1 and at the start of w1 + 1. */
+	for (uint32_t w = w0; w <= w1 + 1 && w < LEAF_WORDS; w++) {
+		sum_update(sl, w);
+		if (cl)
+			sum_update(cl, w);
+	}
+	if (!val)
+		ds = -ds;
+	sl->h.count = (uint64_t)((int64_t)sl->h.count + ds);
+	if (cl)
+		cl->h.count += (uint64_t)dcl;
+	*dc += dcl;
+	return ds;
+}
+
+/* C leaf *cp |= [lo, hi); returns the pages added. */
+static uint64_t leaf_or_range(struct sevmig_tracker *t, struct tracker_dead *d,
+			      uintptr_t *cp, uint32_t lo, uint32_t hi)
+{
+	int64_t unused = 0;
+
+	if (is_runs(*cp)) {
+		struct rleaf *r = (struct rleaf *)*cp;
+		struct run16 f[RL_RUNS_MAX];
+		uint64_t pages;
+
+		rl_flips(r, lo, hi, 1, f, &pages);
+		if (!pages)
+			return 0;
+		if (rl_splice(r, lo, hi, 1)) {
+			r->h.count += pages;
+			return pages;
+		}
+		*cp = (uintptr_t)to_bits(t, d, r);
+	}
+	return (uint64_t)bl_apply((struct leaf *)*cp, NULL, lo, hi, 1, &unused);
+}
+
+/*
+ * Set [lo, hi) of the S leaf *sp to @val, logging the flipped pages into
+ * the C leaf *cp (NULL when C is all ones there); both are objects, and
+ * either may change form. Returns S's count delta and adds C's to *dc.
+ * Takes at most two bitmap leaves and one compact leaf from the reserve.
+ */
+static int64_t leaf_edit(struct sevmig_tracker *t, struct tracker_dead *d,
+			 uintptr_t *sp, uintptr_t *cp, uint32_t lo, uint32_t hi,
+			 int val, int64_t *dc)
+{
+	int64_t ds;
+
+	if (is_runs(*sp)) {
+		struct rleaf *r = (struct rleaf *)*sp;
+		struct run16 f[RL_RUNS_MAX];
+		uint64_t pages;
+		uint32_t nf = rl_flips(r, lo, hi, val, f, &pages);
+
+		if (!pages)
+			return 0;
+		if (rl_splice(r, lo, hi, val)) {
+			r->h.count = val ? r->h.count + pages
+					 : r->h.count - pages;
+		} else {
+			struct leaf *l = to_bits(t, d, r);
+			int64_t unused = 0;
+
+			*sp = (uintptr_t)l;
+			bl_apply(l, NULL, lo, hi, val, &unused);
+		}
+		for (uint32_t i = 0; cp && i < nf; i++)
+			*dc += (int64_t)leaf_or_range(t, d, cp, f[i].s, f[i].e);
+		return val ? (int64_t)pages : -(int64_t)pages;
+	}
+	if (cp && is_runs(*cp))
+		*cp = (uintptr_t)to_bits(t, d, (struct rleaf *)*cp);
+	ds = bl_apply((struct leaf *)*sp, cp ? (struct leaf *)*cp : NULL, lo,
+		      hi, val, dc);
+	if (ds && obj_count(*sp) && obj_count(*sp) < LEAF_PAGES)
+		maybe_shrink(t, d, sp);
+	return ds;
+}
+
 /* ---- set algebra on subtrees ---- */
 
 /* Replace @obj by its complement within its span (no allocation). */
 static void complement(uintptr_t obj, uint32_t level)
 {
 	if (level == 0) {
+		if (is_runs(obj)) {
+			struct rleaf *r = (struct rleaf *)obj;
+
+			r->h.first ^= 1;
+			r->h.count = LEAF_PAGES - r->h.count;
+			return;
+		}
 		struct leaf *l = (struct leaf *)obj;
 
 		/* Transitions, hence sum[], are the same in the complement. */
 		for (uint32_t w = 0; w < LEAF_WORDS; w++)
 			l->bits[w] = ~l->bits[w];
-		l->count = LEAF_PAGES - l->count;
+		l->h.count = LEAF_PAGES - l->h.count;
 		return;
 	}
 	struct node *n = (struct node *)obj;
@@ -344,14 +824,44 @@ static int64_t set_full(struct sevmig_tracker *t, struct tracker_dead *d,
 	return (int64_t)(span_of(level) - before);
 }
 
-static int64_t or_into(struct sevmig_tracker *t, struct tracker_dead *d,
-		       uintptr_t *cp, uintptr_t obj, uint32_t level, int comp);
-
-/* dst |= (comp ? ~src : src); consumes @src; updates dst's count. */
-static void merge(struct sevmig_tracker *t, struct tracker_dead *d, uintptr_t dst,
-		  uintptr_t src, uint32_t level, int comp)
+/* Merge two sorted run lists into their coalesced union; returns its length. */
+static uint32_t runs_union(const struct run16 *a, uint32_t na,
+			   const struct run16 *b, uint32_t nb,
+			   struct run16 *out)
 {
-	if (level == 0) {
+	uint32_t i = 0, j = 0, n = 0;
+
+	while (i < na || j < nb) {
+		struct run16 x = (j >= nb || (i < na && a[i].s <= b[j].s)) ? a[i++]
+									   : b[j++];
+
+		if (n && x.s <= out[n - 1].e) {
+			if (x.e > out[n - 1].e)
+				out[n - 1].e = x.e;
+		} else {
+			out[n++] = x;
+		}
+	}
+	return n;
+}
+
+/*
+ * Leaves: *cp |= (comp ? ~src : src); consumes @src. The union of two
+ * compact leaves may need a bitmap, and there can be many such pairs in
+ * one update (a huge range replacing a fragmented region while logging),
+ * more than any fixed reserve: that bitmap comes from malloc, and if
+ * malloc fails the union is widened (the smallest gaps filled) until it
+ * fits. C may then report pages that did not flip, never miss one.
+ */
+static void leaf_merge(struct sevmig_tracker *t, struct tracker_dead *d,
+		       uintptr_t *cp, uintptr_t src, int comp)
+{
+	uintptr_t dst = *cp;
+	struct run16 ra[RL_RUNS_MAX], rb[RL_RUNS_MAX], u[2 * RL_RUNS_MAX];
+	uint32_t na, nb, nu;
+	int64_t unused = 0;
+
+	if (!is_runs(dst) && !is_runs(src)) {
 		struct leaf *a = (struct leaf *)dst, *b = (struct leaf *)src;
 		uint64_t x = comp ? ~UINT64_C(0) : 0, cnt = 0;
 
@@ -359,12 +869,67 @@ static void merge(struct sevmig_tracker *t, struct tracker_dead *d, uintptr_t ds
 			a->bits[w] |= b->bits[w] ^ x;
 			cnt += popcnt(a->bits[w]);
 		}
-		a->count = cnt;
+		a->h.count = cnt;
 		for (uint32_t w = 0; w < LEAF_WORDS; w++)
 			sum_update(a, w);
 		discard(t, d, src, 0);
 		return;
 	}
+	if (comp)
+		complement(src, 0);
+	if (!is_runs(dst)) {
+		nb = rl_runs((struct rleaf *)src, rb);
+		for (uint32_t i = 0; i < nb; i++)
+			bl_apply((struct leaf *)dst, NULL, rb[i].s, rb[i].e, 1,
+				 &unused);
+		discard(t, d, src, 0);
+		return;
+	}
+	na = rl_runs((struct rleaf *)dst, ra);
+	if (!is_runs(src)) {
+		for (uint32_t i = 0; i < na; i++)
+			bl_apply((struct leaf *)src, NULL, ra[i].s, ra[i].e, 1,
+				 &unused);
+		*cp = src;
+		discard(t, d, dst, 0);
+		return;
+	}
+	nb = rl_runs((struct rleaf *)src, rb);
+	nu = runs_union(ra, na, rb, nb, u);
+	if (!rl_from_runs((struct rleaf *)dst, u, nu)) {
+		struct leaf *l = leaf_alloc(t);
+
+		if (l) {
+			bl_from_runs(l, (struct rleaf *)dst);
+			for (uint32_t i = 0; i < nb; i++)
+				bl_apply(l, NULL, rb[i].s, rb[i].e, 1, &unused);
+			*cp = (uintptr_t)l;
+			discard(t, d, dst, 0);
+		} else {
+			while (!rl_from_runs((struct rleaf *)dst, u, nu)) {
+				uint32_t best = 1;
+
+				for (uint32_t i = 2; i < nu; i++)
+					if (u[i].s - u[i - 1].e <
+					    u[best].s - u[best - 1].e)
+						best = i;
+				u[best - 1].e = u[best].e;
+				memmove(&u[best], &u[best + 1],
+					(nu - best - 1) * sizeof(u[0]));
+				nu--;
+			}
+		}
+	}
+	discard(t, d, src, 0);
+}
+
+static int64_t or_into(struct sevmig_tracker *t, struct tracker_dead *d,
+		       uintptr_t *cp, uintptr_t obj, uint32_t level, int comp);
+
+/* Nodes: dst |= (comp ? ~src : src); consumes @src; updates dst's count. */
+static void merge(struct sevmig_tracker *t, struct tracker_dead *d, uintptr_t dst,
+		  uintptr_t src, uint32_t level, int comp)
+{
 	struct node *a = (struct node *)dst, *b = (struct node *)src;
 	int64_t delta = 0;
 
@@ -402,7 +967,10 @@ static int64_t or_into(struct sevmig_tracker *t, struct tracker_dead *d,
 		return (int64_t)slot_count(*cp, level);
 	}
 	before = obj_count(c);
-	merge(t, d, c, obj, level, comp);
+	if (level == 0)
+		leaf_merge(t, d, cp, obj, comp);
+	else
+		merge(t, d, c, obj, level, comp);
 	normalize(t, d, cp, level);
 	return (int64_t)slot_count(*cp, level) - (int64_t)before;
 }
@@ -415,47 +983,6 @@ struct apply_ctx {
 	uint64_t s, e;
 	uintptr_t val;		/* U0 private, U1 shared */
 };
-
-static int64_t leaf_apply(const struct apply_ctx *a, struct leaf *sl,
-			  struct leaf *cl, uint64_t lo, uint64_t hi,
-			  int64_t *dc)
-{
-	uint64_t w0 = lo >> 6, w1 = (hi - 1) >> 6;
-	int64_t ds = 0, dcl = 0;
-
-	for (uint64_t w = w0; w <= w1; w++) {
-		uint64_t m = ~UINT64_C(0), old, nw, diff;
-
-		if (w == w0)
-			m &= ~UINT64_C(0) << (lo & 63);
-		if (w == w1 && (hi & 63))
-			m &= ~UINT64_C(0) >> (64 - (hi & 63));
-		old = sl->bits[w];
-		nw = a->val ? (old | m) : (old & ~m);
-		diff = old ^ nw;
-		if (!diff)
-			continue;
-		sl->bits[w] = nw;
-		ds += (int64_t)popcnt(diff);
-		if (cl) {
-			dcl += (int64_t)popcnt(diff & ~cl->bits[w]);
-			cl->bits[w] |= diff;
-		}
-	}
-	/* Transitions may change in w0..w1 and at the start of w1 + 1. */
-	for (uint64_t w = w0; w <= w1 + 1 && w < LEAF_WORDS; w++) {
-		sum_update(sl, w);
-		if (cl)
-			sum_update(cl, w);
-	}
-	if (!a->val)
-		ds = -ds;
-	sl->count = (uint64_t)((int64_t)sl->count + ds);
-	if (cl)
-		cl->count += (uint64_t)dcl;
-	*dc += dcl;
-	return ds;
-}
 
 /*
  * Apply a->val over [a->s, a->e) to the S slot *sp covering
@@ -504,9 +1031,8 @@ static int64_t apply(const struct apply_ctx *a, uintptr_t *sp, uintptr_t *cp,
 	int64_t dcl = 0;
 
 	if (level == 0) {
-		ds = leaf_apply(a, (struct leaf *)sv,
-				cp ? (struct leaf *)*cp : NULL, lo - base,
-				hi - base, &dcl);
+		ds = leaf_edit(t, a->d, sp, cp, (uint32_t)(lo - base),
+			       (uint32_t)(hi - base), (int)a->val, &dcl);
 	} else {
 		struct node *n = (struct node *)sv;
 		struct node *cn = cp ? (struct node *)*cp : NULL;
@@ -537,7 +1063,7 @@ static int64_t apply(const struct apply_ctx *a, uintptr_t *sp, uintptr_t *cp,
 int sevmig_tracker_apply_locked(struct sevmig_tracker *t, struct tracker_dead *d,
 				uint64_t s, uint64_t e, bool shared)
 {
-		struct apply_ctx a = { t, d, s, e, shared ? U1 : U0 };
+	struct apply_ctx a = { t, d, s, e, shared ? U1 : U0 };
 	int64_t dc = 0, ds;
 	int rc = reserve(t);
 
@@ -548,6 +1074,76 @@ int sevmig_tracker_apply_locked(struct sevmig_tracker *t, struct tracker_dead *d
 	if (ds)
 		t->seq++;
 	return 0;
+}
+
+#define MAX_LEVELS 8
+
+/*
+ * The common update without the general machinery: [s, e) lies inside one
+ * leaf that exists in S (and in C when logging, unless C is all ones
+ * there). Nearly every hypercall after boot looks like this: a DMA buffer
+ * of a few pages. An iterative descent, one leaf edit, counts on the way
+ * back up, then the same folding as apply(). The reserve must be full.
+ * Returns false, having changed nothing, when the update needs apply().
+ */
+static bool apply_one_leaf(struct sevmig_tracker *t, struct tracker_dead *d,
+			   uint64_t s, uint64_t e, uintptr_t val)
+{
+	struct node *sp[MAX_LEVELS], *cp[MAX_LEVELS];
+	uintptr_t *ss = &t->state, *cs = t->logging ? &t->changed : NULL;
+	uint32_t top = t->root_level, level;
+	int64_t ds, dc = 0;
+
+	if ((s ^ (e - 1)) >> LEAF_SHIFT)
+		return false;
+	for (level = top; level > 0; level--) {
+		uint32_t i = (uint32_t)(s >> (LEAF_SHIFT +
+					      FAN_SHIFT * (level - 1))) &
+			     (FAN - 1);
+
+		if (!IS_OBJ(*ss))
+			return *ss == val;	/* nothing flips, nothing logs */
+		sp[level] = (struct node *)*ss;
+		ss = &sp[level]->slot[i];
+		if (cs && *cs == U1)
+			cs = NULL;	/* C cannot grow there */
+		if (cs) {
+			if (*cs == U0)
+				return false;	/* C needs a new path */
+			cp[level] = (struct node *)*cs;
+			cs = &cp[level]->slot[i];
+		}
+	}
+	if (!IS_OBJ(*ss))
+		return *ss == val;
+	if (cs && *cs == U1)
+		cs = NULL;
+	if (cs && *cs == U0)
+		return false;
+	ds = leaf_edit(t, d, ss, cs, (uint32_t)(s & (LEAF_PAGES - 1)),
+		       (uint32_t)(((e - 1) & (LEAF_PAGES - 1)) + 1), (int)val,
+		       &dc);
+	if (!ds)
+		return true;
+	t->seq++;
+	for (level = 1; level <= top; level++) {
+		sp[level]->count = (uint64_t)((int64_t)sp[level]->count + ds);
+		if (cs)
+			cp[level]->count += (uint64_t)dc;
+	}
+	/* Fold what became uniform, bottom up, as apply() does. */
+	for (level = 0; level <= top; level++) {
+		uint32_t i = (uint32_t)(s >> (LEAF_SHIFT + FAN_SHIFT * level)) &
+			     (FAN - 1);
+
+		normalize(t, d, level == top ? &t->state : &sp[level + 1]->slot[i],
+			  level);
+		if (cs)
+			normalize(t, d, level == top ? &t->changed
+						     : &cp[level + 1]->slot[i],
+				  level);
+	}
+	return true;
 }
 
 static int check_range(const struct sevmig_tracker *t, uint64_t gfn,
@@ -569,8 +1165,10 @@ static int set_range(struct sevmig_tracker *t, uint64_t gfn, uint64_t npages,
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&t->lock);
-	rc = sevmig_tracker_apply_locked(t, &d, gfn,
-					 gfn + npages, shared);
+	rc = reserve(t);
+	if (!rc && !apply_one_leaf(t, &d, gfn, gfn + npages, shared ? U1 : U0))
+		rc = sevmig_tracker_apply_locked(t, &d, gfn, gfn + npages,
+						 shared);
 	pthread_mutex_unlock(&t->lock);
 	free_dead(t, &d);
 	return rc;
@@ -604,6 +1202,9 @@ static int bit_at(uintptr_t s, uint32_t level, uint64_t gfn)
 			const struct leaf *l = (const struct leaf *)s;
 			uint64_t b = gfn & (LEAF_PAGES - 1);
 
+			if (is_runs(s))
+				return rl_bit((const struct rleaf *)s,
+					      (uint32_t)b);
 			return (int)((l->bits[b >> 6] >> (b & 63)) & 1);
 		}
 		const struct node *n = (const struct node *)s;
@@ -640,6 +1241,20 @@ static bool walk(struct walk *w, uintptr_t s, uint32_t level, uint64_t base,
 	if (!IS_OBJ(s)) {
 		if ((int)s != w->cur)
 			return emit(w, from);
+		return true;
+	}
+	if (level == 0 && is_runs(s)) {
+		const struct rleaf *r = (const struct rleaf *)s;
+		uint32_t off = (uint32_t)(from - base);
+		uint64_t end = w->to - base < LEAF_PAGES ? w->to - base
+							   : LEAF_PAGES;
+		uint32_t k = rl_below(r, off + 1);
+
+		if ((r->h.first ^ (int)(k & 1)) != w->cur && !emit(w, from))
+			return false;
+		for (; k < r->h.n && r->b[k] < end; k++)
+			if (!emit(w, base + r->b[k]))
+				return false;
 		return true;
 	}
 	if (level == 0) {
@@ -886,6 +1501,7 @@ SEVMIG_EXPORT int sevmig_tracker_new(uint64_t max_gfn, uint32_t flags,
 	atomic_init(&t->mem, sizeof(*t));
 	atomic_init(&t->nr_nodes, 0);
 	atomic_init(&t->nr_leaves, 0);
+	atomic_init(&t->nr_runs, 0);
 	t->peak_mem = sizeof(*t);
 	*ret_tracker = t;
 	return 0;
@@ -909,7 +1525,20 @@ SEVMIG_EXPORT void sevmig_tracker_free(struct sevmig_tracker *t)
 		for (uint32_t i = 0; i < FAN; i++)
 			n->slot[i] = U0;
 	}
-	d.leaves = t->pool_leaves;
+	while (t->pool_leaves) {
+		struct leaf *l = t->pool_leaves;
+
+		t->pool_leaves = l->h.next;
+		l->h.next = d.leaves;
+		d.leaves = l;
+	}
+	while (t->pool_runs) {
+		struct rleaf *r = t->pool_runs;
+
+		t->pool_runs = r->h.next;
+		r->h.next = d.leaves;
+		d.leaves = r;
+	}
 	free_dead(t, &d);
 	pthread_mutex_destroy(&t->lock);
 	free(t);

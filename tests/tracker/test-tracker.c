@@ -162,6 +162,50 @@ static void test_bounded_memory(void **state)
 	sevmig_tracker_free(t);
 }
 
+/*
+ * A region with few runs is kept compact (no 4 KiB bitmap leaf), turns
+ * into a bitmap when it fragments, and goes back when it gets sparse.
+ */
+static void test_leaf_forms(void **state)
+{
+	const uint64_t leaf = UINT64_C(1) << 15, nleaves = 100;
+	struct sevmig_tracker *t = mk(nleaves * leaf);
+	struct sevmig_tracker_stats s0 = { .size = sizeof(s0) };
+	struct sevmig_tracker_stats s1 = { .size = sizeof(s1) };
+
+	(void)state;
+	assert_int_equal(sevmig_tracker_set_shared(t, 0, 1), 0);
+	assert_int_equal(sevmig_tracker_stats(t, &s0), 0);
+	/* Three DMA buffers per 128 MiB: compact leaves only. */
+	for (uint64_t l = 0; l < nleaves; l++)
+		for (uint64_t i = 0; i < 3; i++)
+			assert_int_equal(sevmig_tracker_set_shared(
+					 t, l * leaf + 100 + i * 5000, 1 + i), 0);
+	assert_int_equal(sevmig_tracker_stats(t, &s1), 0);
+	assert_true(s1.leaves == s0.leaves);
+	assert_true(s1.mem_bytes - s0.mem_bytes < nleaves * 128);
+	/* Fragment every leaf: bitmaps. */
+	for (uint64_t l = 0; l < nleaves; l++)
+		for (uint64_t g = 20000; g < 20100; g += 2)
+			assert_int_equal(sevmig_tracker_set_shared(
+					 t, l * leaf + g, 1), 0);
+	assert_int_equal(sevmig_tracker_stats(t, &s1), 0);
+	assert_true(s1.leaves >= s0.leaves + nleaves);
+	assert_int_equal(st(t, 7 * leaf + 20098), SEVMIG_PAGE_SHARED);
+	assert_int_equal(st(t, 7 * leaf + 20099), SEVMIG_PAGE_PRIVATE);
+	/* Sparse again: back to compact, the bitmaps are freed. */
+	for (uint64_t l = 0; l < nleaves; l++)
+		assert_int_equal(sevmig_tracker_set_private(t, l * leaf + 20000,
+							    100), 0);
+	assert_int_equal(sevmig_tracker_stats(t, &s1), 0);
+	assert_true(s1.leaves <= s0.leaves + 8);	/* the tracker's pool */
+	assert_true(s1.mem_bytes - s0.mem_bytes < nleaves * 128 + 8 * 4200);
+	assert_int_equal(st(t, 100), SEVMIG_PAGE_SHARED);
+	assert_int_equal(st(t, 99 * leaf + 10100 + 2), SEVMIG_PAGE_SHARED);
+	assert_int_equal(st(t, 99 * leaf + 10100 + 3), SEVMIG_PAGE_PRIVATE);
+	sevmig_tracker_free(t);
+}
+
 static void drain(struct sevmig_tracker *t, uint64_t *r, uint32_t max,
 		  struct sevmig_tracker_sync_info *info)
 {
@@ -410,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_basic_runs),
 		cmocka_unit_test(test_bounded_memory),
+		cmocka_unit_test(test_leaf_forms),
 		cmocka_unit_test(test_sync),
 		cmocka_unit_test(test_codec),
 		cmocka_unit_test(test_decode_hostile),
