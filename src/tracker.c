@@ -7,8 +7,10 @@
  * Design (see docs/tracker.md for the long version):
  *
  * A set of GFNs is a radix tree of fixed geometry over [0, max_gfn):
- *  - a leaf covers LEAF_PAGES (2^15 = 128 MiB of guest RAM) as a 4 KiB
- *    bitmap, one bit per page;
+ *  - a leaf covers LEAF_PAGES (2^15 = 128 MiB of guest RAM), either as a
+ *    64-byte sorted list of up to RL_MAX state boundaries (while the
+ *    region has few runs, as a typical guest's regions do) or as a 4 KiB
+ *    bitmap, one bit per page (once it has more); it converts both ways;
  *  - a node covers 64 slots of the level below;
  *  - every slot is either "all 0", "all 1" or a pointer to a child, and a
  *    child that becomes uniform is folded back into its slot at once.
@@ -19,10 +21,11 @@
  * uniform regions the same way. Memory is bounded by the guest's RAM: at
  * most one 4 KiB leaf per 128 MiB (the flat bitmap's 32 KiB/GiB) plus
  * 1/500 of that in nodes, whatever the guest does, and it shrinks back as
- * soon as a region becomes uniform again. We chose this over a balanced
- * tree of ranges with a cap and a bitmap fallback because it has one
- * representation, no rebalancing, no per-range allocation, and its worst
- * case (alternating pages) is exactly the bitmap's.
+ * soon as a region becomes uniform or sparse again. We chose this over a
+ * balanced tree of ranges with a cap and a bitmap fallback because it has
+ * no rebalancing, no per-range allocation, O(1) huge updates through
+ * uniform slots, and its worst case (alternating pages) is exactly the
+ * bitmap's.
  *
  * Every set is counted (pages set per object), so the shared-page count is
  * O(1) and "became uniform" is a comparison.
@@ -34,7 +37,7 @@
  * set of changed pages, and it is moved or OR-ed into C without copying.
  *
  * Concurrency: one mutex. A vCPU-thread update holds it for O(64 * depth)
- * slot operations plus at most two 4 KiB leaf edits (and, amortized, the
+ * slot operations plus at most two leaf edits (and, amortized, the
  * merge of subtrees it destroys); memory is allocated from a per-tracker
  * reserve refilled before the update (so an update either happens fully or
  * fails with -ENOMEM having changed nothing) and freed subtrees are

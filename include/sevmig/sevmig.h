@@ -458,8 +458,11 @@ void sevmig_tracker_free(struct sevmig_tracker *tracker);
  * Firmware: not reached.
  * Context: any thread (vCPU threads on hypercall exits); takes the tracker
  *          lock for O(64 * log64(max_gfn / 32768)) slot updates plus at
- *          most two 4 KiB bitmap edits; memory it frees is released after
- *          the lock is dropped. Never sleeps otherwise.
+ *          most two leaf edits (a 64-byte boundary list or up to 4 KiB of
+ *          bitmap); memory it frees is released after the lock is
+ *          dropped. Never sleeps otherwise. (An update that replaces a
+ *          fragmented region while a sync log is on also merges it into
+ *          the log: amortized, see docs/tracker.md.)
  */
 SEVMIG_WARN_UNUSED int sevmig_tracker_set_shared(struct sevmig_tracker *tracker,
 						 uint64_t gfn, uint64_t npages);
@@ -523,8 +526,9 @@ SEVMIG_WARN_UNUSED int sevmig_tracker_state(struct sevmig_tracker *tracker,
  *
  * Errors: -EINVAL (NULL @tracker or @ret_end), -ERANGE (@gfn >= max_gfn).
  * Firmware: not reached.
- * Context: any thread; under the lock for O(log max_gfn) plus the bitmap
- *          words scanned (at most 512 per 128 MiB of the run).
+ * Context: any thread; under the lock for O(log max_gfn) plus the leaf
+ *          contents scanned (at most 512 bitmap words per 128 MiB of the
+ *          run, 24 boundaries in a compact leaf).
  */
 SEVMIG_WARN_UNUSED int sevmig_tracker_run_end(struct sevmig_tracker *tracker,
 					      uint64_t gfn, uint64_t *ret_end,
@@ -647,7 +651,8 @@ SEVMIG_WARN_UNUSED int sevmig_tracker_sync(struct sevmig_tracker *tracker,
  * @seq:            number of updates that flipped at least one frame.
  * @mem_bytes:      bytes the tracker holds now (malloc requests).
  * @peak_mem_bytes: the most it ever held.
- * @nodes, @leaves: radix nodes and 4 KiB bitmap leaves allocated.
+ * @nodes, @leaves: radix nodes and 4 KiB bitmap leaves allocated (compact
+ *                  64-byte leaves count in @mem_bytes only).
  */
 struct sevmig_tracker_stats {
 	uint32_t size;
