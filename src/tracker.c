@@ -714,6 +714,17 @@ static int64_t bl_apply(struct leaf *sl, struct leaf *cl, uint32_t lo,
 	return ds;
 }
 
+/* Bitmap leaf @l |= compact leaf @r. */
+static void bl_or_runs(struct leaf *l, const struct rleaf *r)
+{
+	struct run16 runs[RL_RUNS_MAX];
+	uint32_t nr = rl_runs(r, runs);
+	int64_t unused = 0;
+
+	for (uint32_t i = 0; i < nr; i++)
+		bl_apply(l, NULL, runs[i].s, runs[i].e, 1, &unused);
+}
+
 /* C leaf *cp |= [lo, hi); returns the pages added. */
 static uint64_t leaf_or_range(struct sevmig_tracker *t, struct tracker_dead *d,
 			      uintptr_t *cp, uint32_t lo, uint32_t hi)
@@ -862,7 +873,6 @@ static void leaf_merge(struct sevmig_tracker *t, struct tracker_dead *d,
 	uintptr_t dst = *cp;
 	struct run16 ra[RL_RUNS_MAX], rb[RL_RUNS_MAX], u[2 * RL_RUNS_MAX];
 	uint32_t na, nb, nu;
-	int64_t unused = 0;
 
 	if (!is_runs(dst) && !is_runs(src)) {
 		struct leaf *a = (struct leaf *)dst, *b = (struct leaf *)src;
@@ -880,23 +890,17 @@ static void leaf_merge(struct sevmig_tracker *t, struct tracker_dead *d,
 	}
 	if (comp)
 		complement(src, 0);
-	if (!is_runs(dst)) {
-		nb = rl_runs((struct rleaf *)src, rb);
-		for (uint32_t i = 0; i < nb; i++)
-			bl_apply((struct leaf *)dst, NULL, rb[i].s, rb[i].e, 1,
-				 &unused);
-		discard(t, d, src, 0);
+	if (!is_runs(dst) || !is_runs(src)) {
+		/* One bitmap: OR the compact one into it and keep it. */
+		uintptr_t bits = is_runs(dst) ? src : dst;
+		uintptr_t runs = is_runs(dst) ? dst : src;
+
+		bl_or_runs((struct leaf *)bits, (const struct rleaf *)runs);
+		*cp = bits;
+		discard(t, d, runs, 0);
 		return;
 	}
 	na = rl_runs((struct rleaf *)dst, ra);
-	if (!is_runs(src)) {
-		for (uint32_t i = 0; i < na; i++)
-			bl_apply((struct leaf *)src, NULL, ra[i].s, ra[i].e, 1,
-				 &unused);
-		*cp = src;
-		discard(t, d, dst, 0);
-		return;
-	}
 	nb = rl_runs((struct rleaf *)src, rb);
 	nu = runs_union(ra, na, rb, nb, u);
 	if (!rl_from_runs((struct rleaf *)dst, u, nu)) {
@@ -904,8 +908,7 @@ static void leaf_merge(struct sevmig_tracker *t, struct tracker_dead *d,
 
 		if (l) {
 			bl_from_runs(l, (struct rleaf *)dst);
-			for (uint32_t i = 0; i < nb; i++)
-				bl_apply(l, NULL, rb[i].s, rb[i].e, 1, &unused);
+			bl_or_runs(l, (const struct rleaf *)src);
 			*cp = (uintptr_t)l;
 			discard(t, d, dst, 0);
 		} else {
