@@ -56,21 +56,6 @@ int sevmig_struct_out_len(const void *user, size_t ksize, size_t min_size)
 	return (int)(usize < ksize ? usize : ksize);
 }
 
-int sevmig_struct_out_begin(const struct sevmig_ctx *ctx, const char *what,
-			    const void *user, size_t ksize, size_t min_size)
-{
-	int len = sevmig_struct_out_len(user, ksize, min_size);
-
-	if (len < 0)
-		return sevmig_err(ctx, len,
-				  "%s: record size %u is not accepted (%s)", what,
-				  record_size(user),
-				  len == -E2BIG ?
-				  "larger than this library knows, with non-zero fields past its end" :
-				  "smaller than the first published version");
-	return len;
-}
-
 void sevmig_struct_out(void *user, const void *kern, size_t len)
 {
 	uint32_t len32 = (uint32_t)len;

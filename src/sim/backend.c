@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "sim-internal.h"
 
 static const struct sevmig_sys_ops *real(void)
@@ -29,28 +30,6 @@ static int placeholder_fd(const char *name, int oflags)
 	int fd = memfd_create(name, (oflags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
 
 	return fd < 0 ? -errno : fd;
-}
-
-/* Copy a caller's sized record (libsevmig's rules) into @dst. */
-static int sized_in(void *dst, size_t ksize, const void *src, size_t min)
-{
-	uint32_t usize;
-
-	memset(dst, 0, ksize);
-	if (!src)
-		return 0;
-	memcpy(&usize, src, sizeof(usize));
-	if (usize < min)
-		return -EINVAL;
-	if (usize > ksize) {
-		const uint8_t *p = src;
-
-		for (size_t i = ksize; i < usize; i++)
-			if (p[i])
-				return -E2BIG;
-	}
-	memcpy(dst, src, usize < ksize ? usize : ksize);
-	return 0;
 }
 
 /* --------------------------------------------------------------- fd table */
@@ -789,7 +768,7 @@ SIM_EXPORT int sevmig_sim_new(const struct sevmig_sim_opts *opts,
 
 	if (!ret_sim)
 		return -EINVAL;
-	ret = sized_in(&o, sizeof(o), opts, SEVMIG_SIM_OPTS_SIZE_VER0);
+	ret = sevmig_struct_in(&o, sizeof(o), opts, SEVMIG_SIM_OPTS_SIZE_VER0);
 	if (ret)
 		return ret;
 	if (o.flags || o.reserved0 || o.mode > SEVMIG_SIM_MODE_MEMORY)
@@ -854,7 +833,7 @@ SIM_EXPORT int sevmig_sim_host_new(struct sevmig_sim *sim,
 
 	if (!sim || !ret_host)
 		return -EINVAL;
-	ret = sized_in(&o, sizeof(o), opts, SEVMIG_SIM_HOST_OPTS_SIZE_VER0);
+	ret = sevmig_struct_in(&o, sizeof(o), opts, SEVMIG_SIM_HOST_OPTS_SIZE_VER0);
 	if (ret)
 		return ret;
 	if (o.flags || o.api_major > 255 || o.api_minor > 255 || o.build > 255 ||
@@ -1013,7 +992,7 @@ SIM_EXPORT int sevmig_sim_host_inject_fault(struct sevmig_sim_host *host,
 
 	if (!host || !fault)
 		return -EINVAL;
-	ret = sized_in(&f, sizeof(f), fault, SEVMIG_SIM_FAULT_SIZE_VER0);
+	ret = sevmig_struct_in(&f, sizeof(f), fault, SEVMIG_SIM_FAULT_SIZE_VER0);
 	if (ret)
 		return ret;
 	if (f.flags || f.reserved0)
