@@ -1082,76 +1082,6 @@ int sevmig_tracker_apply_locked(struct sevmig_tracker *t, struct tracker_dead *d
 	return 0;
 }
 
-#define MAX_LEVELS 8
-
-/*
- * The common update without the general machinery: [s, e) lies inside one
- * leaf that exists in S (and in C when logging, unless C is all ones
- * there). Nearly every hypercall after boot looks like this: a DMA buffer
- * of a few pages. An iterative descent, one leaf edit, counts on the way
- * back up, then the same folding as apply(). The reserve must be full.
- * Returns false, having changed nothing, when the update needs apply().
- */
-static bool apply_one_leaf(struct sevmig_tracker *t, struct tracker_dead *d,
-			   uint64_t s, uint64_t e, uintptr_t val)
-{
-	struct node *sp[MAX_LEVELS], *cp[MAX_LEVELS];
-	uintptr_t *ss = &t->state, *cs = t->logging ? &t->changed : NULL;
-	uint32_t top = t->root_level, level;
-	int64_t ds, dc = 0;
-
-	if ((s ^ (e - 1)) >> LEAF_SHIFT)
-		return false;
-	for (level = top; level > 0; level--) {
-		uint32_t i = (uint32_t)(s >> (LEAF_SHIFT +
-					      FAN_SHIFT * (level - 1))) &
-			     (FAN - 1);
-
-		if (!IS_OBJ(*ss))
-			return *ss == val;	/* nothing flips, nothing logs */
-		sp[level] = (struct node *)*ss;
-		ss = &sp[level]->slot[i];
-		if (cs && *cs == U1)
-			cs = NULL;	/* C cannot grow there */
-		if (cs) {
-			if (*cs == U0)
-				return false;	/* C needs a new path */
-			cp[level] = (struct node *)*cs;
-			cs = &cp[level]->slot[i];
-		}
-	}
-	if (!IS_OBJ(*ss))
-		return *ss == val;
-	if (cs && *cs == U1)
-		cs = NULL;
-	if (cs && *cs == U0)
-		return false;
-	ds = leaf_edit(t, d, ss, cs, (uint32_t)(s & (LEAF_PAGES - 1)),
-		       (uint32_t)(((e - 1) & (LEAF_PAGES - 1)) + 1), (int)val,
-		       &dc);
-	if (!ds)
-		return true;
-	t->seq++;
-	for (level = 1; level <= top; level++) {
-		sp[level]->count = (uint64_t)((int64_t)sp[level]->count + ds);
-		if (cs)
-			cp[level]->count += (uint64_t)dc;
-	}
-	/* Fold what became uniform, bottom up, as apply() does. */
-	for (level = 0; level <= top; level++) {
-		uint32_t i = (uint32_t)(s >> (LEAF_SHIFT + FAN_SHIFT * level)) &
-			     (FAN - 1);
-
-		normalize(t, d, level == top ? &t->state : &sp[level + 1]->slot[i],
-			  level);
-		if (cs)
-			normalize(t, d, level == top ? &t->changed
-						     : &cp[level + 1]->slot[i],
-				  level);
-	}
-	return true;
-}
-
 static int check_range(const struct sevmig_tracker *t, uint64_t gfn,
 		       uint64_t npages)
 {
@@ -1171,10 +1101,7 @@ static int set_range(struct sevmig_tracker *t, uint64_t gfn, uint64_t npages,
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&t->lock);
-	rc = reserve(t);
-	if (!rc && !apply_one_leaf(t, &d, gfn, gfn + npages, shared ? U1 : U0))
-		rc = sevmig_tracker_apply_locked(t, &d, gfn, gfn + npages,
-						 shared);
+	rc = sevmig_tracker_apply_locked(t, &d, gfn, gfn + npages, shared);
 	pthread_mutex_unlock(&t->lock);
 	free_dead(t, &d);
 	return rc;
