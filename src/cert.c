@@ -37,24 +37,24 @@ static size_t significant(const uint8_t *p, size_t n)
 
 static bool algo_is_rsa(uint32_t a)
 {
-	return a == SEVMIG_ALGO_RSA_SHA256 || a == SEVMIG_ALGO_RSA_SHA384;
+	return a == SEVMIG_CERT_ALGO_RSA_SHA256 || a == SEVMIG_CERT_ALGO_RSA_SHA384;
 }
 
 static bool algo_is_ecdsa(uint32_t a)
 {
-	return a == SEVMIG_ALGO_ECDSA_SHA256 || a == SEVMIG_ALGO_ECDSA_SHA384;
+	return a == SEVMIG_CERT_ALGO_ECDSA_SHA256 || a == SEVMIG_CERT_ALGO_ECDSA_SHA384;
 }
 
 static bool algo_is_ecdh(uint32_t a)
 {
-	return a == SEVMIG_ALGO_ECDH_SHA256 || a == SEVMIG_ALGO_ECDH_SHA384;
+	return a == SEVMIG_CERT_ALGO_ECDH_SHA256 || a == SEVMIG_CERT_ALGO_ECDH_SHA384;
 }
 
 bool sevmig_api_older(uint32_t major, uint32_t minor, uint32_t policy)
 {
 	uint32_t have = major << 8 | minor;
-	uint32_t want = SEVMIG_POLICY_API_MAJOR(policy) << 8 |
-			SEVMIG_POLICY_API_MINOR(policy);
+	uint32_t want = SEV_POLICY_API_MAJOR(policy) << 8 |
+			SEV_POLICY_API_MINOR(policy);
 
 	return have < want;
 }
@@ -62,13 +62,13 @@ bool sevmig_api_older(uint32_t major, uint32_t minor, uint32_t policy)
 static const char *usage_name(uint32_t u)
 {
 	switch (u) {
-	case SEVMIG_USAGE_ARK: return "ARK";
-	case SEVMIG_USAGE_ASK: return "ASK";
-	case SEVMIG_USAGE_INVALID: return "none";
-	case SEVMIG_USAGE_OCA: return "OCA";
-	case SEVMIG_USAGE_PEK: return "PEK";
-	case SEVMIG_USAGE_PDH: return "PDH";
-	case SEVMIG_USAGE_CEK: return "CEK";
+	case SEVMIG_CERT_USAGE_ARK: return "ARK";
+	case SEVMIG_CERT_USAGE_ASK: return "ASK";
+	case SEVMIG_CERT_USAGE_NONE: return "none";
+	case SEVMIG_CERT_USAGE_OCA: return "OCA";
+	case SEVMIG_CERT_USAGE_PEK: return "PEK";
+	case SEVMIG_CERT_USAGE_PDH: return "PDH";
+	case SEVMIG_CERT_USAGE_CEK: return "CEK";
 	default: return "unknown";
 	}
 }
@@ -77,18 +77,18 @@ static const char *usage_name(uint32_t u)
 static int check_sig_area(struct sevmig_ctx *ctx, const char *what, int n,
 			  uint32_t usage, uint32_t algo, const uint8_t *sig)
 {
-	if (usage == SEVMIG_USAGE_INVALID) {
-		if (algo != SEVMIG_ALGO_INVALID || !all_zero(sig, 512))
+	if (usage == SEVMIG_CERT_USAGE_NONE) {
+		if (algo != SEV_CERT_ALGO_INVALID || !all_zero(sig, 512))
 			return sevmig_err(ctx, -EBADMSG,
 					  "certificate %s: signature %d is marked unused but carries an algorithm or data",
 					  what, n);
 		return 0;
 	}
 	switch (usage) {
-	case SEVMIG_USAGE_OCA:
-	case SEVMIG_USAGE_PEK:
-	case SEVMIG_USAGE_CEK:
-	case SEVMIG_USAGE_ASK:
+	case SEVMIG_CERT_USAGE_OCA:
+	case SEVMIG_CERT_USAGE_PEK:
+	case SEVMIG_CERT_USAGE_CEK:
+	case SEVMIG_CERT_USAGE_ASK:
 		break;
 	default:
 		return sevmig_err(ctx, -EBADMSG,
@@ -96,8 +96,8 @@ static int check_sig_area(struct sevmig_ctx *ctx, const char *what, int n,
 				  what, n, usage);
 	}
 	if (algo_is_ecdsa(algo)) {
-		if (!all_zero(sig + 2 * SEVMIG_ECC_PARAM_SIZE,
-			      512 - 2 * SEVMIG_ECC_PARAM_SIZE))
+		if (!all_zero(sig + 2 * SEV_ECC_PARAM_SIZE,
+			      512 - 2 * SEV_ECC_PARAM_SIZE))
 			return sevmig_err(ctx, -EBADMSG,
 					  "certificate %s: ECDSA signature %d has data past r and s",
 					  what, n);
@@ -117,18 +117,18 @@ static int check_sig_area(struct sevmig_ctx *ctx, const char *what, int n,
 static int check_signers(struct sevmig_ctx *ctx, const char *what,
 			 const struct sevmig_cert_info *i)
 {
-	uint32_t want1, want2 = SEVMIG_USAGE_INVALID;
+	uint32_t want1, want2 = SEVMIG_CERT_USAGE_NONE;
 
 	switch (i->usage) {
-	case SEVMIG_USAGE_PDH: want1 = SEVMIG_USAGE_PEK; break;
-	case SEVMIG_USAGE_OCA: want1 = SEVMIG_USAGE_OCA; break;
-	case SEVMIG_USAGE_CEK: want1 = SEVMIG_USAGE_ASK; break;
-	case SEVMIG_USAGE_PEK:
+	case SEVMIG_CERT_USAGE_PDH: want1 = SEVMIG_CERT_USAGE_PEK; break;
+	case SEVMIG_CERT_USAGE_OCA: want1 = SEVMIG_CERT_USAGE_OCA; break;
+	case SEVMIG_CERT_USAGE_CEK: want1 = SEVMIG_CERT_USAGE_ASK; break;
+	case SEVMIG_CERT_USAGE_PEK:
 		/* Signed by the OCA and the CEK, in either area. */
-		if ((i->sig1_usage == SEVMIG_USAGE_OCA &&
-		     i->sig2_usage == SEVMIG_USAGE_CEK) ||
-		    (i->sig1_usage == SEVMIG_USAGE_CEK &&
-		     i->sig2_usage == SEVMIG_USAGE_OCA))
+		if ((i->sig1_usage == SEVMIG_CERT_USAGE_OCA &&
+		     i->sig2_usage == SEVMIG_CERT_USAGE_CEK) ||
+		    (i->sig1_usage == SEVMIG_CERT_USAGE_CEK &&
+		     i->sig2_usage == SEVMIG_CERT_USAGE_OCA))
 			return 0;
 		return sevmig_err(ctx, -EBADMSG,
 				  "certificate %s: a PEK must be signed by the OCA and the CEK, but its signatures name %s and %s",
@@ -151,28 +151,28 @@ int sevmig_cert_parse_sev(struct sevmig_ctx *ctx, const char *what,
 			  struct sevmig_cert_info *info)
 {
 	const uint8_t *b = buf;
-	const uint8_t *key = b + offsetof(struct sevmig_sev_cert, pub_key);
-	const uint8_t *sig1 = b + offsetof(struct sevmig_sev_cert, sig1);
-	const uint8_t *sig2 = b + offsetof(struct sevmig_sev_cert, sig2);
+	const uint8_t *key = b + offsetof(struct sev_cert, pub_key);
+	const uint8_t *sig1 = b + offsetof(struct sev_cert, sig1);
+	const uint8_t *sig2 = b + offsetof(struct sev_cert, sig2);
 	struct sevmig_cert_info i;
 	int ret;
 
-	if (len != SEVMIG_SEV_CERT_SIZE)
+	if (len != SEVMIG_SEV_CERT_LEN)
 		return sevmig_err(ctx, -EBADMSG,
 				  "certificate %s: %zu bytes; an SEV certificate is %u",
-				  what, len, SEVMIG_SEV_CERT_SIZE);
+				  what, len, SEVMIG_SEV_CERT_LEN);
 	memset(&i, 0, sizeof(i));
 	i.type = SEVMIG_CERT_SEV;
-	i.length = SEVMIG_SEV_CERT_SIZE;
+	i.length = SEVMIG_SEV_CERT_LEN;
 	i.version = rd32(b);
 	i.api_major = b[4];
 	i.api_minor = b[5];
 	i.usage = rd32(b + 8);
 	i.algo = rd32(b + 12);
-	i.sig1_usage = rd32(b + offsetof(struct sevmig_sev_cert, sig1_usage));
-	i.sig1_algo = rd32(b + offsetof(struct sevmig_sev_cert, sig1_algo));
-	i.sig2_usage = rd32(b + offsetof(struct sevmig_sev_cert, sig2_usage));
-	i.sig2_algo = rd32(b + offsetof(struct sevmig_sev_cert, sig2_algo));
+	i.sig1_usage = rd32(b + offsetof(struct sev_cert, sig1_usage));
+	i.sig1_algo = rd32(b + offsetof(struct sev_cert, sig1_algo));
+	i.sig2_usage = rd32(b + offsetof(struct sev_cert, sig2_usage));
+	i.sig2_algo = rd32(b + offsetof(struct sev_cert, sig2_algo));
 	i.sig_bytes = (uint32_t)significant(sig1, 512);
 
 	if (i.version != 1)
@@ -184,10 +184,10 @@ int sevmig_cert_parse_sev(struct sevmig_ctx *ctx, const char *what,
 				  "certificate %s: reserved header bytes are not zero",
 				  what);
 	switch (i.usage) {
-	case SEVMIG_USAGE_OCA:
-	case SEVMIG_USAGE_PEK:
-	case SEVMIG_USAGE_PDH:
-	case SEVMIG_USAGE_CEK:
+	case SEVMIG_CERT_USAGE_OCA:
+	case SEVMIG_CERT_USAGE_PEK:
+	case SEVMIG_CERT_USAGE_PDH:
+	case SEVMIG_CERT_USAGE_CEK:
 		break;
 	default:
 		return sevmig_err(ctx, -EBADMSG,
@@ -204,11 +204,11 @@ int sevmig_cert_parse_sev(struct sevmig_ctx *ctx, const char *what,
 		return sevmig_err(ctx, -EBADMSG,
 				  "certificate %s: unknown key algorithm 0x%x", what,
 				  i.algo);
-	if (i.usage == SEVMIG_USAGE_PDH && i.key_type != SEVMIG_CERT_KEY_ECDH)
+	if (i.usage == SEVMIG_CERT_USAGE_PDH && i.key_type != SEVMIG_CERT_KEY_ECDH)
 		return sevmig_err(ctx, -EBADMSG,
 				  "certificate %s: a PDH must hold an ECDH key, not algorithm 0x%x",
 				  what, i.algo);
-	if (i.usage != SEVMIG_USAGE_PDH && i.key_type == SEVMIG_CERT_KEY_ECDH)
+	if (i.usage != SEVMIG_CERT_USAGE_PDH && i.key_type == SEVMIG_CERT_KEY_ECDH)
 		return sevmig_err(ctx, -EBADMSG,
 				  "certificate %s: a %s signs, so its key cannot be ECDH",
 				  what, usage_name(i.usage));
@@ -221,9 +221,9 @@ int sevmig_cert_parse_sev(struct sevmig_ctx *ctx, const char *what,
 			return sevmig_err(ctx, -EBADMSG,
 					  "certificate %s: RSA modulus of %u bits (2048, 3072 or 4096 expected)",
 					  what, bits);
-		if (!all_zero(key + 4 + nbytes, SEVMIG_RSA_MAX_BYTES - nbytes) ||
-		    !all_zero(key + 4 + SEVMIG_RSA_MAX_BYTES + nbytes,
-			      SEVMIG_RSA_MAX_BYTES - nbytes))
+		if (!all_zero(key + 4 + nbytes, SEV_RSA_MAX_BYTES - nbytes) ||
+		    !all_zero(key + 4 + SEV_RSA_MAX_BYTES + nbytes,
+			      SEV_RSA_MAX_BYTES - nbytes))
 			return sevmig_err(ctx, -EBADMSG,
 					  "certificate %s: RSA key data past the %u-bit size",
 					  what, bits);
@@ -233,9 +233,9 @@ int sevmig_cert_parse_sev(struct sevmig_ctx *ctx, const char *what,
 		uint32_t curve = rd32(key);
 		size_t nbytes;
 
-		if (curve == SEVMIG_CURVE_P256)
+		if (curve == SEVMIG_CERT_CURVE_P256)
 			i.key_bits = 256;
-		else if (curve == SEVMIG_CURVE_P384)
+		else if (curve == SEVMIG_CERT_CURVE_P384)
 			i.key_bits = 384;
 		else
 			return sevmig_err(ctx, -EBADMSG,
@@ -243,15 +243,15 @@ int sevmig_cert_parse_sev(struct sevmig_ctx *ctx, const char *what,
 					  what, curve);
 		i.curve = curve;
 		nbytes = i.key_bits / 8u;
-		if (!all_zero(key + 4 + nbytes, SEVMIG_ECC_PARAM_SIZE - nbytes) ||
-		    !all_zero(key + 4 + SEVMIG_ECC_PARAM_SIZE + nbytes,
-			      SEVMIG_ECC_PARAM_SIZE - nbytes) ||
-		    !all_zero(key + 4 + 2 * SEVMIG_ECC_PARAM_SIZE,
-			      1028 - 4 - 2 * SEVMIG_ECC_PARAM_SIZE))
+		if (!all_zero(key + 4 + nbytes, SEV_ECC_PARAM_SIZE - nbytes) ||
+		    !all_zero(key + 4 + SEV_ECC_PARAM_SIZE + nbytes,
+			      SEV_ECC_PARAM_SIZE - nbytes) ||
+		    !all_zero(key + 4 + 2 * SEV_ECC_PARAM_SIZE,
+			      1028 - 4 - 2 * SEV_ECC_PARAM_SIZE))
 			return sevmig_err(ctx, -EBADMSG,
 					  "certificate %s: EC key data past the %u-bit coordinates",
 					  what, i.key_bits);
-		if (all_zero(key + 4, 2 * SEVMIG_ECC_PARAM_SIZE))
+		if (all_zero(key + 4, 2 * SEV_ECC_PARAM_SIZE))
 			return sevmig_err(ctx, -EBADMSG,
 					  "certificate %s: the EC public key is all zero",
 					  what);
@@ -291,7 +291,7 @@ int sevmig_cert_parse_amd(struct sevmig_ctx *ctx, const char *what,
 	struct amd_hdr h;
 	size_t body;
 
-	if (avail < SEVMIG_AMD_CERT_HDR_SIZE)
+	if (avail < AMD_CERT_HDR_SIZE)
 		return sevmig_err(ctx, -EBADMSG,
 				  "certificate %s: %zu bytes, shorter than the 64-byte AMD certificate header",
 				  what, avail);
@@ -300,7 +300,7 @@ int sevmig_cert_parse_amd(struct sevmig_ctx *ctx, const char *what,
 		return sevmig_err(ctx, -EBADMSG,
 				  "certificate %s: AMD certificate version %u; only version 1 exists",
 				  what, h.version);
-	if (h.usage != SEVMIG_USAGE_ARK && h.usage != SEVMIG_USAGE_ASK)
+	if (h.usage != SEVMIG_CERT_USAGE_ARK && h.usage != SEVMIG_CERT_USAGE_ASK)
 		return sevmig_err(ctx, -EBADMSG,
 				  "certificate %s: AMD key usage 0x%x is neither ARK (0x0) nor ASK (0x13)",
 				  what, h.usage);
@@ -316,22 +316,22 @@ int sevmig_cert_parse_amd(struct sevmig_ctx *ctx, const char *what,
 		return sevmig_err(ctx, -EBADMSG,
 				  "certificate %s: public exponent field of %u bits",
 				  what, h.exp_bits);
-	if (h.usage == SEVMIG_USAGE_ARK ?
+	if (h.usage == SEVMIG_CERT_USAGE_ARK ?
 		    memcmp(h.key_id, h.cert_id, 16) != 0 :
 		    memcmp(h.key_id, h.cert_id, 16) == 0)
 		return sevmig_err(ctx, -EBADMSG,
-				  h.usage == SEVMIG_USAGE_ARK ?
+				  h.usage == SEVMIG_CERT_USAGE_ARK ?
 				  "certificate %s: an ARK certifies itself, but its certifying id differs from its key id" :
 				  "certificate %s: an ASK is certified by the ARK, but its certifying id equals its own key id",
 				  what);
-	body = SEVMIG_AMD_CERT_HDR_SIZE + h.exp_bits / 8u + h.mod_bits / 8u;
+	body = AMD_CERT_HDR_SIZE + h.exp_bits / 8u + h.mod_bits / 8u;
 	if (!sig_len) {
-		if (h.usage == SEVMIG_USAGE_ARK)
+		if (h.usage == SEVMIG_CERT_USAGE_ARK)
 			sig_len = h.mod_bits / 8u;
 		else
 			sig_len = avail > body ? avail - body : 0;
 	}
-	if (h.usage == SEVMIG_USAGE_ARK && sig_len != h.mod_bits / 8u)
+	if (h.usage == SEVMIG_CERT_USAGE_ARK && sig_len != h.mod_bits / 8u)
 		return sevmig_err(ctx, -EBADMSG,
 				  "certificate %s: an ARK signs itself, so its signature must be %u bytes, not %zu",
 				  what, h.mod_bits / 8u, sig_len);
@@ -372,24 +372,24 @@ int sevmig_amd_chain_parse(struct sevmig_ctx *ctx, const void *buf, size_t len,
 	size_t body;
 	int ret;
 
-	if (len != SEVMIG_AMD_CHAIN_2K_2K && len != SEVMIG_AMD_CHAIN_4K_2K &&
-	    len != SEVMIG_AMD_CHAIN_2K_4K && len != SEVMIG_AMD_CHAIN_4K_4K)
+	if (len != AMD_CHAIN_2K_2K && len != AMD_CHAIN_4K_2K &&
+	    len != AMD_CHAIN_2K_4K && len != AMD_CHAIN_4K_4K)
 		return sevmig_err(ctx, -EBADMSG,
 				  "AMD chain: %zu bytes; ASK || ARK is 1664, 2176, 2688 or 3200",
 				  len);
 	amd_read(b, &h);
-	body = SEVMIG_AMD_CERT_HDR_SIZE + h.exp_bits / 8u + h.mod_bits / 8u;
+	body = AMD_CERT_HDR_SIZE + h.exp_bits / 8u + h.mod_bits / 8u;
 	/* The ASK's signature is as long as the ARK's modulus: find the ARK. */
 	for (size_t sig = 256; sig <= 512; sig += 256) {
 		const uint8_t *a = b + body + sig;
 		struct amd_hdr r;
 
-		if (body + sig + SEVMIG_AMD_CERT_HDR_SIZE > len)
+		if (body + sig + AMD_CERT_HDR_SIZE > len)
 			continue;
 		amd_read(a, &r);
 		if (r.mod_bits / 8u != sig)
 			continue;
-		if (body + sig + SEVMIG_AMD_CERT_HDR_SIZE + r.exp_bits / 8u +
+		if (body + sig + AMD_CERT_HDR_SIZE + r.exp_bits / 8u +
 			    2u * (r.mod_bits / 8u) != len)
 			continue;
 		ret = sevmig_cert_parse_amd(ctx, "ASK", b, body + sig, sig, ask);
@@ -399,7 +399,7 @@ int sevmig_amd_chain_parse(struct sevmig_ctx *ctx, const void *buf, size_t len,
 					    ark);
 		if (ret)
 			return ret;
-		if (ask->usage != SEVMIG_USAGE_ASK || ark->usage != SEVMIG_USAGE_ARK)
+		if (ask->usage != SEVMIG_CERT_USAGE_ASK || ark->usage != SEVMIG_CERT_USAGE_ARK)
 			return sevmig_err(ctx, -EBADMSG,
 					  "AMD chain: expected the ASK (usage 0x13) then the ARK (usage 0x0), found usages 0x%x and 0x%x",
 					  ask->usage, ark->usage);
@@ -424,7 +424,7 @@ static bool looks_sev(const uint8_t *b, size_t len)
 	if (len < 12 || rd32(b) != 1)
 		return false;
 	usage = rd32(b + 8);
-	return usage >= SEVMIG_USAGE_INVALID && usage <= SEVMIG_USAGE_CEK;
+	return usage >= SEVMIG_CERT_USAGE_NONE && usage <= SEVMIG_CERT_USAGE_CEK;
 }
 
 SEVMIG_EXPORT int sevmig_cert_parse(struct sevmig_ctx *ctx, const void *buf,
@@ -451,7 +451,7 @@ SEVMIG_EXPORT int sevmig_cert_parse(struct sevmig_ctx *ctx, const void *buf,
 	 * 256..512 bytes in steps of 256). Other lengths are AMD unless the
 	 * bytes look like a damaged SEV certificate.
 	 */
-	if (len == SEVMIG_SEV_CERT_SIZE || looks_sev(buf, len))
+	if (len == SEVMIG_SEV_CERT_LEN || looks_sev(buf, len))
 		ret = sevmig_cert_parse_sev(ctx, "(SEV format)", buf, len, &i);
 	else {
 		ret = sevmig_cert_parse_amd(ctx, "(AMD format)", buf, len, 0, &i);

@@ -143,7 +143,7 @@ static const struct errno_text errno_texts[] = {
 	{ ECANCELED, "operation canceled" },
 	{ ENOMSG, "no message of the desired type" },
 	{ EKEYREJECTED, "key or certificate rejected" },
-	{ SEVMIG_ENOTSUPP, "not supported by the SEV firmware (ENOTSUPP 524: firmware API too old)" },
+	{ ENOTSUPP, "not supported by the SEV firmware (ENOTSUPP 524: firmware API too old)" },
 };
 
 SEVMIG_EXPORT const char *sevmig_strerror(int err)

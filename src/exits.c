@@ -12,20 +12,20 @@
 
 #define PAGE_SHIFT 12
 
-static struct sevmig_kvm_run_hdr *run_hdr(void *run)
+static struct kvm_run_hdr *run_hdr(void *run)
 {
 	return run;
 }
 
 static void *run_exit(void *run)
 {
-	return (char *)run + SEVMIG_KVM_RUN_EXIT_OFFSET;
+	return (char *)run + KVM_RUN_EXIT_OFFSET;
 }
 
-static int handle_msr(struct sevmig_vm *vm, struct sevmig_kvm_run_msr *msr,
+static int handle_msr(struct sevmig_vm *vm, struct kvm_run_msr *msr,
 		      bool write)
 {
-	if (msr->index != SEVMIG_MSR_KVM_MIGRATION_CONTROL)
+	if (msr->index != MSR_KVM_MIGRATION_CONTROL)
 		return SEVMIG_EXIT_NOT_OURS;
 	msr->error = 0;
 	if (!sevmig_vm_offered(vm)) {
@@ -97,14 +97,14 @@ SEVMIG_EXPORT int sevmig_vm_map_gpa_range(struct sevmig_vm *vm, uint64_t gpa,
 					  uint64_t npages, uint64_t attrs,
 					  uint32_t flags, uint64_t *ret_hc)
 {
-	const uint64_t einval = (uint64_t)-(int64_t)SEVMIG_KVM_EINVAL;
+	const uint64_t einval = (uint64_t)-(int64_t)KVM_EINVAL;
 	uint64_t gfn;
 	int ret;
 
 	if (!vm || !ret_hc || (flags & ~SEVMIG_MAP_GPA_F_LONG_MODE))
 		return -EINVAL;
 	if (!sevmig_vm_offered(vm)) {
-		*ret_hc = (uint64_t)-(int64_t)SEVMIG_KVM_ENOSYS;
+		*ret_hc = (uint64_t)-(int64_t)KVM_ENOSYS;
 		return 0;
 	}
 	if (!(flags & SEVMIG_MAP_GPA_F_LONG_MODE)) {
@@ -113,8 +113,8 @@ SEVMIG_EXPORT int sevmig_vm_map_gpa_range(struct sevmig_vm *vm, uint64_t gpa,
 		npages &= UINT32_MAX;
 		attrs &= UINT32_MAX;
 	}
-	if ((attrs & SEVMIG_KVM_MAP_GPA_RANGE_RESERVED) ||
-	    (attrs & SEVMIG_KVM_MAP_GPA_RANGE_PAGE_SZ_MASK) > 2 || !npages ||
+	if ((attrs & KVM_MAP_GPA_RANGE_RESERVED) ||
+	    (attrs & KVM_MAP_GPA_RANGE_PAGE_SZ_MASK) > 2 || !npages ||
 	    (gpa & 0xfffu) || npages > (UINT64_MAX >> PAGE_SHIFT)) {
 		*ret_hc = einval;
 		return 0;
@@ -132,7 +132,7 @@ SEVMIG_EXPORT int sevmig_vm_map_gpa_range(struct sevmig_vm *vm, uint64_t gpa,
 	if (npages > vm->max_gfn - gfn)
 		npages = vm->max_gfn - gfn;
 	ret = apply_to_ram(vm, gfn, npages,
-			   !(attrs & SEVMIG_KVM_MAP_GPA_RANGE_ENCRYPTED));
+			   !(attrs & KVM_MAP_GPA_RANGE_ENCRYPTED));
 	if (ret) {
 		__atomic_store_n(&vm->tracking_lost, 1, __ATOMIC_RELEASE);
 		*ret_hc = einval;
@@ -148,27 +148,27 @@ SEVMIG_EXPORT int sevmig_vm_map_gpa_range(struct sevmig_vm *vm, uint64_t gpa,
 SEVMIG_EXPORT int sevmig_vm_handle_exit(struct sevmig_vm *vm, void *kvm_run,
 					uint32_t flags)
 {
-	struct sevmig_kvm_run_hypercall *hc;
+	struct kvm_run_hypercall *hc;
 	uint64_t answer = 0;
 	int ret;
 
 	if (!vm || !kvm_run || flags)
 		return -EINVAL;
 	switch (run_hdr(kvm_run)->exit_reason) {
-	case SEVMIG_KVM_EXIT_X86_RDMSR:
+	case KVM_EXIT_X86_RDMSR:
 		return handle_msr(vm, run_exit(kvm_run), false);
-	case SEVMIG_KVM_EXIT_X86_WRMSR:
+	case KVM_EXIT_X86_WRMSR:
 		return handle_msr(vm, run_exit(kvm_run), true);
-	case SEVMIG_KVM_EXIT_HYPERCALL:
+	case KVM_EXIT_HYPERCALL:
 		break;
 	default:
 		return SEVMIG_EXIT_NOT_OURS;
 	}
 	hc = run_exit(kvm_run);
-	if (hc->nr != SEVMIG_KVM_HC_MAP_GPA_RANGE)
+	if (hc->nr != KVM_HC_MAP_GPA_RANGE)
 		return SEVMIG_EXIT_NOT_OURS;
 	ret = sevmig_vm_map_gpa_range(vm, hc->args[0], hc->args[1], hc->args[2],
-				      (hc->flags & SEVMIG_KVM_EXIT_HYPERCALL_LONG_MODE) ?
+				      (hc->flags & KVM_EXIT_HYPERCALL_LONG_MODE) ?
 				      SEVMIG_MAP_GPA_F_LONG_MODE : 0, &answer);
 	/* Always answer the guest, even when recording failed. */
 	hc->ret = answer;
@@ -179,13 +179,13 @@ SEVMIG_EXPORT int sevmig_vcpu_complete_pending(struct sevmig_ctx *ctx,
 					       int vcpu_fd, void *kvm_run,
 					       uint32_t flags)
 {
-	struct sevmig_kvm_run_hdr *hdr = kvm_run;
+	struct kvm_run_hdr *hdr = kvm_run;
 	int ret;
 
 	if (!ctx || !kvm_run || vcpu_fd < 0 || flags)
 		return -EINVAL;
 	__atomic_store_n(&hdr->immediate_exit, 1, __ATOMIC_RELEASE);
-	ret = sevmig_sys_ioctl_val(ctx, vcpu_fd, SEVMIG_KVM_RUN, 0);
+	ret = sevmig_sys_ioctl_val(ctx, vcpu_fd, KVM_RUN, 0);
 	__atomic_store_n(&hdr->immediate_exit, 0, __ATOMIC_RELEASE);
 	if (ret == -EINTR || ret >= 0)
 		return 0;

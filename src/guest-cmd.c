@@ -42,7 +42,7 @@ static int guest_cmd(struct sevmig_ctx *ctx, int vm_fd,
 	*fw = 0;
 	ret = sevmig_psp_guest_cmd(ctx, vm_fd, p->fd, id, data, fw);
 	if (ret == -EBADF) {
-		if (id == SEVMIG_KVM_SEV_RECEIVE_START)
+		if (id == KVM_SEV_RECEIVE_START)
 			sevmig_err(ctx, ret,
 				   "%s: VM fd %d is not open, or /dev/sev fd %d is not an open /dev/sev descriptor",
 				   name, vm_fd, p->fd);
@@ -84,7 +84,7 @@ SEVMIG_EXPORT int sevmig_guest_status(struct sevmig_ctx *ctx, int vm_fd,
 				      struct sevmig_guest_status *ret_status,
 				      uint32_t *ret_fw_error)
 {
-	struct sevmig_kvm_sev_guest_status gs;
+	struct kvm_sev_guest_status gs;
 	struct sevmig_guest_status out;
 	uint32_t fw;
 	int len, ret;
@@ -99,7 +99,7 @@ SEVMIG_EXPORT int sevmig_guest_status(struct sevmig_ctx *ctx, int vm_fd,
 	if (len < 0)
 		return len;
 	memset(&gs, 0, sizeof(gs));
-	ret = guest_cmd(ctx, vm_fd, p, SEVMIG_KVM_SEV_GUEST_STATUS, &gs, &fw);
+	ret = guest_cmd(ctx, vm_fd, p, KVM_SEV_GUEST_STATUS, &gs, &fw);
 	if (ret) {
 		put_fw(ret_fw_error, fw);
 		return ret;
@@ -109,7 +109,7 @@ SEVMIG_EXPORT int sevmig_guest_status(struct sevmig_ctx *ctx, int vm_fd,
 	out.policy = gs.policy;
 	out.fw_state = gs.state;
 	/* Firmware numbering (the kernel doc swaps SUPDATE 4 and RUPDATE 5). */
-	out.state = gs.state <= SEVMIG_SEV_GSTATE_SENT ? gs.state + 1u : 0;
+	out.state = gs.state <= SEV_GSTATE_SENT ? gs.state + 1u : 0;
 	sevmig_struct_out(ret_status, &out, (size_t)len);
 	return 0;
 }
@@ -121,10 +121,10 @@ static int check_blob(struct sevmig_ctx *ctx, const char *what,
 		return sevmig_err(ctx, -EINVAL,
 				  "SEND_START: the %s is missing (the kernel needs all three blobs, even when the policy does not make the firmware read them)",
 				  what);
-	if (len > SEVMIG_SEV_FW_BLOB_MAX_SIZE)
+	if (len > SEV_FW_BLOB_MAX_SIZE)
 		return sevmig_err(ctx, -EINVAL,
 				  "SEND_START: the %s is %zu bytes; the kernel takes at most %u",
-				  what, len, SEVMIG_SEV_FW_BLOB_MAX_SIZE);
+				  what, len, SEV_FW_BLOB_MAX_SIZE);
 	return 0;
 }
 
@@ -136,7 +136,7 @@ SEVMIG_EXPORT int sevmig_send_start(struct sevmig_ctx *ctx, int vm_fd,
 				    uint32_t *ret_fw_error)
 {
 	struct sevmig_send_start_args a;
-	struct sevmig_kvm_sev_send_start ss;
+	struct kvm_sev_send_start ss;
 	uint32_t fw, need;
 	int ret;
 
@@ -166,7 +166,7 @@ SEVMIG_EXPORT int sevmig_send_start(struct sevmig_ctx *ctx, int vm_fd,
 
 	/* The session-length query: the firmware's INVALID_LEN is its answer. */
 	memset(&ss, 0, sizeof(ss));
-	ret = guest_cmd(ctx, vm_fd, p, SEVMIG_KVM_SEV_SEND_START, &ss, &fw);
+	ret = guest_cmd(ctx, vm_fd, p, KVM_SEV_SEND_START, &ss, &fw);
 	if (!sevmig_psp_is_len_answer(ret, fw)) {
 		if (!ret)
 			return sevmig_err(ctx, -EPROTO,
@@ -175,7 +175,7 @@ SEVMIG_EXPORT int sevmig_send_start(struct sevmig_ctx *ctx, int vm_fd,
 		return ret;
 	}
 	need = ss.session_len;
-	if (!need || need > SEVMIG_SEV_FW_BLOB_MAX_SIZE)
+	if (!need || need > SEV_FW_BLOB_MAX_SIZE)
 		return sevmig_err(ctx, -EPROTO,
 				  "SEND_START: the firmware asked for a %u-byte session",
 				  need);
@@ -198,9 +198,9 @@ SEVMIG_EXPORT int sevmig_send_start(struct sevmig_ctx *ctx, int vm_fd,
 	ss.amd_certs_len = (uint32_t)a.amd_chain_len;
 	ss.session_uaddr = sevmig_ptr_u64(a.session);
 	ss.session_len = need;
-	ret = guest_cmd(ctx, vm_fd, p, SEVMIG_KVM_SEV_SEND_START, &ss, &fw);
+	ret = guest_cmd(ctx, vm_fd, p, KVM_SEV_SEND_START, &ss, &fw);
 	if (ret) {
-		if (ret == -EIO && fw == SEVMIG_SEV_RET_POLICY_FAILURE)
+		if (ret == -EIO && fw == SEV_RET_POLICY_FAILURE)
 			sevmig_err(ctx, ret,
 				   "SEND_START: the guest policy forbids this target (NOSEND, DOMAIN with another OCA, or the target's API version); sevmig_preflight() says which");
 		put_fw(ret_fw_error, fw);
@@ -220,7 +220,7 @@ SEVMIG_EXPORT int sevmig_send_update_data_lengths(struct sevmig_ctx *ctx,
 						  uint32_t *ret_trans_len,
 						  uint32_t *ret_fw_error)
 {
-	struct sevmig_kvm_sev_send_update_data ud;
+	struct kvm_sev_send_update_data ud;
 	uint32_t fw;
 	int ret;
 
@@ -228,7 +228,7 @@ SEVMIG_EXPORT int sevmig_send_update_data_lengths(struct sevmig_ctx *ctx,
 	if (ret)
 		return ret;
 	memset(&ud, 0, sizeof(ud));
-	ret = guest_cmd(ctx, vm_fd, p, SEVMIG_KVM_SEV_SEND_UPDATE_DATA, &ud, &fw);
+	ret = guest_cmd(ctx, vm_fd, p, KVM_SEV_SEND_UPDATE_DATA, &ud, &fw);
 	if (!sevmig_psp_is_len_answer(ret, fw)) {
 		if (!ret)
 			return sevmig_err(ctx, -EPROTO,
@@ -246,7 +246,7 @@ SEVMIG_EXPORT int sevmig_send_update_data_lengths(struct sevmig_ctx *ctx,
 /* Validate one transfer and fill the kernel struct; no allocation. */
 static int xfer_prepare(struct sevmig_ctx *ctx, const char *name,
 			const struct sevmig_page_xfer *xfer,
-			struct sevmig_kvm_sev_send_update_data *ud)
+			struct kvm_sev_send_update_data *ud)
 {
 	struct sevmig_page_xfer x;
 	uintptr_t addr;
@@ -283,17 +283,17 @@ static int xfer_prepare(struct sevmig_ctx *ctx, const char *name,
 		return sevmig_err(ctx, -EINVAL,
 				  "%s: %u bytes at %p cross a page boundary; split the transfer at the page",
 				  name, x.guest_len, x.guest);
-	if (x.hdr_len < SEVMIG_SEV_PACKET_HDR_SIZE)
+	if (x.hdr_len < SEVMIG_PACKET_HDR_LEN)
 		return sevmig_err(ctx, -EINVAL,
 				  "%s: the header buffer holds %u bytes; a packet header is %u",
-				  name, x.hdr_len, SEVMIG_SEV_PACKET_HDR_SIZE);
+				  name, x.hdr_len, SEVMIG_PACKET_HDR_LEN);
 	if (x.trans_len < x.guest_len)
 		return sevmig_err(ctx, -EINVAL,
 				  "%s: the transport buffer holds %u bytes, less than the %u guest bytes",
 				  name, x.trans_len, x.guest_len);
 	memset(ud, 0, sizeof(*ud));
 	ud->hdr_uaddr = sevmig_ptr_u64(x.hdr);
-	ud->hdr_len = SEVMIG_SEV_PACKET_HDR_SIZE;
+	ud->hdr_len = SEVMIG_PACKET_HDR_LEN;
 	ud->guest_uaddr = sevmig_ptr_u64(x.guest);
 	ud->guest_len = x.guest_len;
 	ud->trans_uaddr = sevmig_ptr_u64(x.trans);
@@ -307,7 +307,7 @@ static int update_data(struct sevmig_ctx *ctx, int vm_fd,
 		       uint32_t *ret_fw_error)
 {
 	const char *name = sevmig_kvm_sev_cmd_name(id);
-	struct sevmig_kvm_sev_send_update_data ud;
+	struct kvm_sev_send_update_data ud;
 	uint32_t fw;
 	int ret;
 
@@ -333,7 +333,7 @@ SEVMIG_EXPORT int sevmig_send_update_data(struct sevmig_ctx *ctx, int vm_fd,
 					  const struct sevmig_page_xfer *xfer,
 					  uint32_t *ret_fw_error)
 {
-	return update_data(ctx, vm_fd, p, SEVMIG_KVM_SEV_SEND_UPDATE_DATA, xfer,
+	return update_data(ctx, vm_fd, p, KVM_SEV_SEND_UPDATE_DATA, xfer,
 			   ret_fw_error);
 }
 
@@ -342,7 +342,7 @@ SEVMIG_EXPORT int sevmig_receive_update_data(struct sevmig_ctx *ctx, int vm_fd,
 					     const struct sevmig_page_xfer *xfer,
 					     uint32_t *ret_fw_error)
 {
-	return update_data(ctx, vm_fd, p, SEVMIG_KVM_SEV_RECEIVE_UPDATE_DATA,
+	return update_data(ctx, vm_fd, p, KVM_SEV_RECEIVE_UPDATE_DATA,
 			   xfer, ret_fw_error);
 }
 
@@ -367,7 +367,7 @@ SEVMIG_EXPORT int sevmig_send_finish(struct sevmig_ctx *ctx, int vm_fd,
 				     struct sevmig_platform *p,
 				     uint32_t *ret_fw_error)
 {
-	return simple_cmd(ctx, vm_fd, p, SEVMIG_KVM_SEV_SEND_FINISH,
+	return simple_cmd(ctx, vm_fd, p, KVM_SEV_SEND_FINISH,
 			  ret_fw_error);
 }
 
@@ -375,7 +375,7 @@ SEVMIG_EXPORT int sevmig_send_cancel(struct sevmig_ctx *ctx, int vm_fd,
 				     struct sevmig_platform *p,
 				     uint32_t *ret_fw_error)
 {
-	return simple_cmd(ctx, vm_fd, p, SEVMIG_KVM_SEV_SEND_CANCEL,
+	return simple_cmd(ctx, vm_fd, p, KVM_SEV_SEND_CANCEL,
 			  ret_fw_error);
 }
 
@@ -383,7 +383,7 @@ SEVMIG_EXPORT int sevmig_receive_finish(struct sevmig_ctx *ctx, int vm_fd,
 					struct sevmig_platform *p,
 					uint32_t *ret_fw_error)
 {
-	return simple_cmd(ctx, vm_fd, p, SEVMIG_KVM_SEV_RECEIVE_FINISH,
+	return simple_cmd(ctx, vm_fd, p, KVM_SEV_RECEIVE_FINISH,
 			  ret_fw_error);
 }
 
@@ -394,7 +394,7 @@ SEVMIG_EXPORT int sevmig_receive_start(struct sevmig_ctx *ctx, int vm_fd,
 				       uint32_t *ret_fw_error)
 {
 	struct sevmig_receive_start_args a;
-	struct sevmig_kvm_sev_receive_start rs;
+	struct kvm_sev_receive_start rs;
 	uint32_t fw;
 	int ret;
 
@@ -412,24 +412,24 @@ SEVMIG_EXPORT int sevmig_receive_start(struct sevmig_ctx *ctx, int vm_fd,
 	if (a.flags)
 		return sevmig_err(ctx, -EINVAL,
 				  "RECEIVE_START: flags must be 0 (got 0x%x)", a.flags);
-	if (!a.pdh || a.pdh_len != SEVMIG_SEV_CERT_SIZE)
+	if (!a.pdh || a.pdh_len != SEVMIG_SEV_CERT_LEN)
 		return sevmig_err(ctx, -EINVAL,
 				  "RECEIVE_START: the source's PDH must be one %u-byte SEV certificate (got %zu bytes)",
-				  SEVMIG_SEV_CERT_SIZE, a.pdh ? a.pdh_len : 0);
-	if (!a.session || a.session_len != SEVMIG_SEV_SESSION_SIZE)
+				  SEVMIG_SEV_CERT_LEN, a.pdh ? a.pdh_len : 0);
+	if (!a.session || a.session_len != SEVMIG_SESSION_LEN)
 		return sevmig_err(ctx, -EINVAL,
 				  "RECEIVE_START: the session from SEND_START must be %u bytes (got %zu)",
-				  SEVMIG_SEV_SESSION_SIZE,
+				  SEVMIG_SESSION_LEN,
 				  a.session ? a.session_len : 0);
-	if (a.policy & SEVMIG_POLICY_RESERVED)
+	if (a.policy & SEVMIG_GUEST_POLICY_RESERVED)
 		return sevmig_err(ctx, -EINVAL,
 				  "RECEIVE_START: policy 0x%08x sets reserved bits 0x%04x; the firmware refuses it",
-				  a.policy, a.policy & SEVMIG_POLICY_RESERVED);
-	if (a.policy & SEVMIG_POLICY_ES)
+				  a.policy, a.policy & SEVMIG_GUEST_POLICY_RESERVED);
+	if (a.policy & SEVMIG_GUEST_POLICY_ES)
 		return sevmig_err(ctx, -EOPNOTSUPP,
 				  "RECEIVE_START: policy 0x%08x is an SEV-ES guest; upstream KVM has no RECEIVE_UPDATE_VMSA, so SEV-ES guests cannot cross hosts",
 				  a.policy);
-	if (a.handle && (a.policy & SEVMIG_POLICY_NOKS))
+	if (a.handle && (a.policy & SEVMIG_GUEST_POLICY_NOKS))
 		return sevmig_err(ctx, -EINVAL,
 				  "RECEIVE_START: handle %u asks to share a key, but the policy has NOKS",
 				  a.handle);
@@ -441,7 +441,7 @@ SEVMIG_EXPORT int sevmig_receive_start(struct sevmig_ctx *ctx, int vm_fd,
 	rs.pdh_len = (uint32_t)a.pdh_len;
 	rs.session_uaddr = sevmig_ptr_u64(a.session);
 	rs.session_len = (uint32_t)a.session_len;
-	ret = guest_cmd(ctx, vm_fd, p, SEVMIG_KVM_SEV_RECEIVE_START, &rs, &fw);
+	ret = guest_cmd(ctx, vm_fd, p, KVM_SEV_RECEIVE_START, &rs, &fw);
 	if (ret) {
 		put_fw(ret_fw_error, fw);
 		return ret;

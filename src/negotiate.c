@@ -15,12 +15,12 @@
 
 static int enable_cap(struct sevmig_vm *vm, uint32_t cap, uint64_t arg0)
 {
-	struct sevmig_kvm_enable_cap ec;
+	struct kvm_enable_cap ec;
 
 	memset(&ec, 0, sizeof(ec));
 	ec.cap = cap;
 	ec.args[0] = arg0;
-	return sevmig_sys_ioctl(vm->ctx, vm->vm_fd, SEVMIG_KVM_ENABLE_CAP, &ec);
+	return sevmig_sys_ioctl(vm->ctx, vm->vm_fd, KVM_ENABLE_CAP, &ec);
 }
 
 SEVMIG_EXPORT int sevmig_vm_enable_exits(struct sevmig_vm *vm,
@@ -33,30 +33,30 @@ SEVMIG_EXPORT int sevmig_vm_enable_exits(struct sevmig_vm *vm,
 	if (!vm || flags)
 		return -EINVAL;
 	vm->exits_enabled = false;
-	ret = enable_cap(vm, SEVMIG_KVM_CAP_EXIT_HYPERCALL,
-			 vmm_hypercall_mask | SEVMIG_KVM_EXIT_HYPERCALL_VALID_MASK);
+	ret = enable_cap(vm, KVM_CAP_EXIT_HYPERCALL,
+			 vmm_hypercall_mask | KVM_EXIT_HYPERCALL_VALID_MASK);
 	if (ret < 0)
 		return sevmig_err(vm->ctx, ret == -EINVAL && !vmm_hypercall_mask ?
 				  -EOPNOTSUPP : ret,
 				  "KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL, 0x%llx): %s%s",
 				  (unsigned long long)(vmm_hypercall_mask |
-						       SEVMIG_KVM_EXIT_HYPERCALL_VALID_MASK),
+						       KVM_EXIT_HYPERCALL_VALID_MASK),
 				  sevmig_strerror(ret),
 				  ret == -EINVAL ? " (the kernel cannot forward KVM_HC_MAP_GPA_RANGE, or rejects a VMM bit)" : "");
-	ret = enable_cap(vm, SEVMIG_KVM_CAP_X86_USER_SPACE_MSR,
-			 vmm_msr_reasons | SEVMIG_KVM_MSR_EXIT_REASON_FILTER);
+	ret = enable_cap(vm, KVM_CAP_X86_USER_SPACE_MSR,
+			 vmm_msr_reasons | KVM_MSR_EXIT_REASON_FILTER);
 	if (ret < 0)
 		return sevmig_err(vm->ctx, ret == -EINVAL && !vmm_msr_reasons ?
 				  -EOPNOTSUPP : ret,
 				  "KVM_ENABLE_CAP(KVM_CAP_X86_USER_SPACE_MSR, 0x%x): %s",
-				  vmm_msr_reasons | SEVMIG_KVM_MSR_EXIT_REASON_FILTER,
+				  vmm_msr_reasons | KVM_MSR_EXIT_REASON_FILTER,
 				  sevmig_strerror(ret));
 	vm->exits_enabled = true;
 	return 0;
 }
 
 /* Does a range route both reads and writes of our MSR to userspace? */
-static int check_vmm_range(const struct sevmig_kvm_msr_filter_range *r,
+static int check_vmm_range(const struct kvm_msr_filter_range *r,
 			   bool *covers)
 {
 	uint32_t bit;
@@ -66,12 +66,12 @@ static int check_vmm_range(const struct sevmig_kvm_msr_filter_range *r,
 		return 0;
 	if (!r->flags)
 		return -EINVAL;	/* the kernel refuses it anyway */
-	if (SEVMIG_MSR_KVM_MIGRATION_CONTROL < r->base ||
-	    SEVMIG_MSR_KVM_MIGRATION_CONTROL - r->base >= r->nmsrs)
+	if (MSR_KVM_MIGRATION_CONTROL < r->base ||
+	    MSR_KVM_MIGRATION_CONTROL - r->base >= r->nmsrs)
 		return 0;
 	if (!r->bitmap)
 		return -EINVAL;
-	bit = SEVMIG_MSR_KVM_MIGRATION_CONTROL - r->base;
+	bit = MSR_KVM_MIGRATION_CONTROL - r->base;
 	/* Bit 1 allows the access in-kernel: we would never see it. */
 	if (r->bitmap[bit / 8] & (1u << (bit % 8)))
 		return -EINVAL;
@@ -85,8 +85,8 @@ SEVMIG_EXPORT int sevmig_vm_set_msr_filter(struct sevmig_vm *vm,
 {
 	/* KVM copies BITS_TO_LONGS(nmsrs) * 8 bytes: one MSR needs 8 bytes. */
 	static const uint8_t deny_one[8] = { 0 };
-	struct sevmig_kvm_msr_filter f;
-	uint32_t free_slot = SEVMIG_KVM_MSR_FILTER_MAX_RANGES;
+	struct kvm_msr_filter f;
+	uint32_t free_slot = KVM_MSR_FILTER_MAX_RANGES;
 	uint32_t access = 0;
 	int ret;
 
@@ -100,11 +100,11 @@ SEVMIG_EXPORT int sevmig_vm_set_msr_filter(struct sevmig_vm *vm,
 	if (vmm_filter)
 		memcpy(&f, vmm_filter, sizeof(f));
 
-	for (uint32_t i = 0; i < SEVMIG_KVM_MSR_FILTER_MAX_RANGES; i++) {
+	for (uint32_t i = 0; i < KVM_MSR_FILTER_MAX_RANGES; i++) {
 		bool covers;
 
 		if (!f.ranges[i].nmsrs) {
-			if (free_slot == SEVMIG_KVM_MSR_FILTER_MAX_RANGES)
+			if (free_slot == KVM_MSR_FILTER_MAX_RANGES)
 				free_slot = i;
 			continue;
 		}
@@ -113,7 +113,7 @@ SEVMIG_EXPORT int sevmig_vm_set_msr_filter(struct sevmig_vm *vm,
 			return sevmig_err(vm->ctx, ret,
 					  "sevmig_vm_set_msr_filter: the VMM's range %u (base 0x%x, %u MSRs) lets the guest reach MSR 0x%x in-kernel or is malformed",
 					  i, f.ranges[i].base, f.ranges[i].nmsrs,
-					  SEVMIG_MSR_KVM_MIGRATION_CONTROL);
+					  MSR_KVM_MIGRATION_CONTROL);
 		if (covers)
 			access |= f.ranges[i].flags;
 	}
@@ -123,23 +123,23 @@ SEVMIG_EXPORT int sevmig_vm_set_msr_filter(struct sevmig_vm *vm,
 	 * range must come first for the kinds not yet denied. Simplest correct
 	 * rule: add ours unless both kinds are already denied.
 	 */
-	if ((access & (SEVMIG_KVM_MSR_FILTER_READ | SEVMIG_KVM_MSR_FILTER_WRITE)) !=
-	    (SEVMIG_KVM_MSR_FILTER_READ | SEVMIG_KVM_MSR_FILTER_WRITE)) {
+	if ((access & (KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE)) !=
+	    (KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE)) {
 		if (access)
 			return sevmig_err(vm->ctx, -EINVAL,
 					  "sevmig_vm_set_msr_filter: the VMM's filter covers MSR 0x%x for only some accesses; route both READ and WRITE to userspace or leave it out",
-					  SEVMIG_MSR_KVM_MIGRATION_CONTROL);
-		if (free_slot == SEVMIG_KVM_MSR_FILTER_MAX_RANGES)
+					  MSR_KVM_MIGRATION_CONTROL);
+		if (free_slot == KVM_MSR_FILTER_MAX_RANGES)
 			return sevmig_err(vm->ctx, -ENOSPC,
 					  "sevmig_vm_set_msr_filter: the VMM's filter uses all %u ranges",
-					  SEVMIG_KVM_MSR_FILTER_MAX_RANGES);
-		f.ranges[free_slot].flags = SEVMIG_KVM_MSR_FILTER_READ |
-					    SEVMIG_KVM_MSR_FILTER_WRITE;
+					  KVM_MSR_FILTER_MAX_RANGES);
+		f.ranges[free_slot].flags = KVM_MSR_FILTER_READ |
+					    KVM_MSR_FILTER_WRITE;
 		f.ranges[free_slot].nmsrs = 1;
-		f.ranges[free_slot].base = SEVMIG_MSR_KVM_MIGRATION_CONTROL;
+		f.ranges[free_slot].base = MSR_KVM_MIGRATION_CONTROL;
 		f.ranges[free_slot].bitmap = (uint8_t *)(uintptr_t)deny_one;
 	}
-	ret = sevmig_sys_ioctl(vm->ctx, vm->vm_fd, SEVMIG_KVM_X86_SET_MSR_FILTER,
+	ret = sevmig_sys_ioctl(vm->ctx, vm->vm_fd, KVM_X86_SET_MSR_FILTER,
 			       &f);
 	if (ret < 0)
 		return sevmig_err(vm->ctx, ret, "KVM_X86_SET_MSR_FILTER: %s",
@@ -148,7 +148,7 @@ SEVMIG_EXPORT int sevmig_vm_set_msr_filter(struct sevmig_vm *vm,
 	return 0;
 }
 
-static bool is_kvm_signature(const struct sevmig_kvm_cpuid_entry2 *e)
+static bool is_kvm_signature(const struct kvm_cpuid_entry2 *e)
 {
 	/* "KVMKVMKVM\0\0\0" in EBX, ECX, EDX. */
 	return e->ebx == 0x4b4d564bu && e->ecx == 0x564b4d56u &&
@@ -158,10 +158,10 @@ static bool is_kvm_signature(const struct sevmig_kvm_cpuid_entry2 *e)
 SEVMIG_EXPORT int sevmig_vm_cpuid_apply(struct sevmig_vm *vm, void *kvm_cpuid2,
 					uint32_t flags)
 {
-	const uint32_t bits = (1u << SEVMIG_KVM_FEATURE_HC_MAP_GPA_RANGE) |
-			      (1u << SEVMIG_KVM_FEATURE_MIGRATION_CONTROL);
-	struct sevmig_kvm_cpuid2 *table = kvm_cpuid2;
-	struct sevmig_kvm_cpuid_entry2 *e;
+	const uint32_t bits = (1u << KVM_FEATURE_HC_MAP_GPA_RANGE) |
+			      (1u << KVM_FEATURE_MIGRATION_CONTROL);
+	struct kvm_cpuid2 *table = kvm_cpuid2;
+	struct kvm_cpuid_entry2 *e;
 	uint32_t nent, found = 0;
 	bool offer;
 
@@ -179,7 +179,7 @@ SEVMIG_EXPORT int sevmig_vm_cpuid_apply(struct sevmig_vm *vm, void *kvm_cpuid2,
 	for (uint32_t i = 0; i < nent; i++) {
 		uint32_t base = e[i].function;
 
-		if (base < SEVMIG_KVM_CPUID_SIGNATURE || base > 0x4000ff00u ||
+		if (base < KVM_CPUID_SIGNATURE || base > 0x4000ff00u ||
 		    (base & 0xffu) || !is_kvm_signature(&e[i]))
 			continue;
 		/* EAX of the signature leaf is the highest PV leaf. */

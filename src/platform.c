@@ -120,7 +120,7 @@ static int platform_cmd(struct sevmig_platform *p, uint32_t cmd, void *data,
 	else if (ret == -ENOTTY)
 		sevmig_err(p->ctx, ret, "%s: fd %d is not /dev/sev",
 			   sevmig_sev_cmd_name(cmd), p->fd);
-	else if (ret == -EIO && *fw == SEVMIG_SEV_RET_INVALID_PLATFORM_STATE)
+	else if (ret == -EIO && *fw == SEV_RET_INVALID_PLATFORM_STATE)
 		sevmig_err(p->ctx, ret,
 			   "%s: the SEV platform is not initialized (UNINIT): it is initialized when KVM starts its first SEV guest, or by the kernel for this command on kernels that do so",
 			   sevmig_sev_cmd_name(cmd));
@@ -135,7 +135,7 @@ SEVMIG_EXPORT int sevmig_platform_status(struct sevmig_platform *p,
 					 struct sevmig_platform_status *ret_status,
 					 uint32_t *ret_fw_error)
 {
-	struct sevmig_sev_user_data_status st;
+	struct sev_user_data_status st;
 	struct sevmig_platform_status out;
 	uint32_t fw = 0;
 	int len, ret;
@@ -148,7 +148,7 @@ SEVMIG_EXPORT int sevmig_platform_status(struct sevmig_platform *p,
 	if (len < 0)
 		return len;
 	memset(&st, 0, sizeof(st));
-	ret = platform_cmd(p, SEVMIG_SEV_PLATFORM_STATUS, &st, &fw);
+	ret = platform_cmd(p, SEV_PLATFORM_STATUS, &st, &fw);
 	if (ret) {
 		if (fw && ret_fw_error)
 			*ret_fw_error = fw;
@@ -163,7 +163,7 @@ SEVMIG_EXPORT int sevmig_platform_status(struct sevmig_platform *p,
 	out.guest_count = st.guest_count;
 	if (st.flags & 1u)
 		out.flags |= SEVMIG_PLATFORM_OWNER_EXTERNAL;
-	if (st.flags & SEVMIG_SEV_STATUS_FLAGS_CONFIG_ES)
+	if (st.flags & SEV_STATUS_FLAGS_CONFIG_ES)
 		out.flags |= SEVMIG_PLATFORM_ES_INITIALIZED;
 	sevmig_struct_out(ret_status, &out, (size_t)len);
 	return 0;
@@ -171,7 +171,7 @@ SEVMIG_EXPORT int sevmig_platform_status(struct sevmig_platform *p,
 
 static uint32_t blob_len(size_t size)
 {
-	return size > SEVMIG_SEV_FW_BLOB_MAX_SIZE ? SEVMIG_SEV_FW_BLOB_MAX_SIZE :
+	return size > SEV_FW_BLOB_MAX_SIZE ? SEV_FW_BLOB_MAX_SIZE :
 						    (uint32_t)size;
 }
 
@@ -182,7 +182,7 @@ SEVMIG_EXPORT int sevmig_platform_pdh_export(struct sevmig_platform *p,
 					     size_t *ret_chain_len,
 					     uint32_t *ret_fw_error)
 {
-	struct sevmig_sev_user_data_pdh_cert_export ex;
+	struct sev_user_data_pdh_cert_export ex;
 	bool query = !pdh && !chain;
 	uint32_t fw = 0;
 	int ret;
@@ -213,7 +213,7 @@ SEVMIG_EXPORT int sevmig_platform_pdh_export(struct sevmig_platform *p,
 		ex.cert_chain_address = sevmig_ptr_u64(chain);
 		ex.cert_chain_len = blob_len(chain_size);
 	}
-	ret = platform_cmd(p, SEVMIG_SEV_PDH_CERT_EXPORT, &ex, &fw);
+	ret = platform_cmd(p, SEV_PDH_CERT_EXPORT, &ex, &fw);
 	if (sevmig_psp_is_len_answer(ret, fw)) {
 		if (!query)
 			return sevmig_err(p->ctx, -ENOSPC,
@@ -246,7 +246,7 @@ SEVMIG_EXPORT int sevmig_platform_get_id(struct sevmig_platform *p, void *buf,
 					 size_t size, size_t *ret_len,
 					 uint32_t *ret_fw_error)
 {
-	struct sevmig_sev_user_data_get_id2 id;
+	struct sev_user_data_get_id2 id;
 	uint32_t fw = 0;
 	int ret;
 
@@ -260,8 +260,8 @@ SEVMIG_EXPORT int sevmig_platform_get_id(struct sevmig_platform *p, void *buf,
 		id.address = sevmig_ptr_u64(buf);
 		id.length = blob_len(size);
 	}
-	ret = platform_cmd(p, SEVMIG_SEV_GET_ID2, &id, &fw);
-	if (ret == -SEVMIG_ENOTSUPP)
+	ret = platform_cmd(p, SEV_GET_ID2, &id, &fw);
+	if (ret == -ENOTSUPP)
 		return sevmig_err(p->ctx, ret,
 				  "GET_ID2: the SEV firmware is older than API 0.16 and has no GET_ID2");
 	if (sevmig_psp_is_len_answer(ret, fw)) {

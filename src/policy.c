@@ -6,13 +6,13 @@
 #include "internal.h"
 #include "uapi/sev-cert.h"
 
-_Static_assert(SEVMIG_GUEST_POLICY_NODBG == SEVMIG_POLICY_NODBG, "NODBG");
-_Static_assert(SEVMIG_GUEST_POLICY_NOKS == SEVMIG_POLICY_NOKS, "NOKS");
-_Static_assert(SEVMIG_GUEST_POLICY_ES == SEVMIG_POLICY_ES, "ES");
-_Static_assert(SEVMIG_GUEST_POLICY_NOSEND == SEVMIG_POLICY_NOSEND, "NOSEND");
-_Static_assert(SEVMIG_GUEST_POLICY_DOMAIN == SEVMIG_POLICY_DOMAIN, "DOMAIN");
-_Static_assert(SEVMIG_GUEST_POLICY_SEV == SEVMIG_POLICY_SEV, "SEV");
-_Static_assert(SEVMIG_GUEST_POLICY_RESERVED == SEVMIG_POLICY_RESERVED, "rsvd");
+_Static_assert(SEVMIG_GUEST_POLICY_NODBG == SEVMIG_GUEST_POLICY_NODBG, "NODBG");
+_Static_assert(SEVMIG_GUEST_POLICY_NOKS == SEVMIG_GUEST_POLICY_NOKS, "NOKS");
+_Static_assert(SEVMIG_GUEST_POLICY_ES == SEVMIG_GUEST_POLICY_ES, "ES");
+_Static_assert(SEVMIG_GUEST_POLICY_NOSEND == SEVMIG_GUEST_POLICY_NOSEND, "NOSEND");
+_Static_assert(SEVMIG_GUEST_POLICY_DOMAIN == SEVMIG_GUEST_POLICY_DOMAIN, "DOMAIN");
+_Static_assert(SEVMIG_GUEST_POLICY_SEV == SEVMIG_GUEST_POLICY_SEV, "SEV");
+_Static_assert(SEVMIG_GUEST_POLICY_RESERVED == SEVMIG_GUEST_POLICY_RESERVED, "rsvd");
 
 static const struct {
 	const char *name;
@@ -45,7 +45,7 @@ SEVMIG_EXPORT const char *sevmig_policy_bit_describe(uint32_t bit)
 	n = (unsigned int)__builtin_ctz(bit);
 	if (n < ARRAY_SIZE(policy_bits))
 		return policy_bits[n].text;
-	if (bit & SEVMIG_POLICY_RESERVED)
+	if (bit & SEVMIG_GUEST_POLICY_RESERVED)
 		return "reserved: must be zero (the firmware refuses the policy at LAUNCH_START and RECEIVE_START)";
 	if (n < 24)
 		return "part of the minimum firmware API major version (bits 16-23)";
@@ -67,9 +67,9 @@ SEVMIG_EXPORT int sevmig_policy_decode(uint32_t policy,
 	memset(&i, 0, sizeof(i));
 	i.policy = policy;
 	i.flags = policy & 0x3fu;
-	i.reserved = policy & SEVMIG_POLICY_RESERVED;
-	i.api_major = SEVMIG_POLICY_API_MAJOR(policy);
-	i.api_minor = SEVMIG_POLICY_API_MINOR(policy);
+	i.reserved = policy & SEVMIG_GUEST_POLICY_RESERVED;
+	i.api_major = SEV_POLICY_API_MAJOR(policy);
+	i.api_minor = SEV_POLICY_API_MINOR(policy);
 	sevmig_struct_out(ret_info, &i, (size_t)len);
 	return 0;
 }

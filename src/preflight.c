@@ -16,11 +16,11 @@ static bool sig_fits_signer(uint32_t sig_algo,
 			    const struct sevmig_cert_info *signer)
 {
 	if (signer->key_type == SEVMIG_CERT_KEY_RSA)
-		return sig_algo == SEVMIG_ALGO_RSA_SHA256 ||
-		       sig_algo == SEVMIG_ALGO_RSA_SHA384;
+		return sig_algo == SEVMIG_CERT_ALGO_RSA_SHA256 ||
+		       sig_algo == SEVMIG_CERT_ALGO_RSA_SHA384;
 	if (signer->key_type == SEVMIG_CERT_KEY_ECDSA)
-		return sig_algo == SEVMIG_ALGO_ECDSA_SHA256 ||
-		       sig_algo == SEVMIG_ALGO_ECDSA_SHA384;
+		return sig_algo == SEVMIG_CERT_ALGO_ECDSA_SHA256 ||
+		       sig_algo == SEVMIG_CERT_ALGO_ECDSA_SHA384;
 	return false;
 }
 
@@ -57,10 +57,10 @@ static uint64_t check_links(struct sevmig_ctx *ctx,
 	uint64_t r = 0;
 
 	if (pdh && pek) {
-		if (!sig_fits_signer(sig_algo_by(pdh, SEVMIG_USAGE_PEK), pek)) {
+		if (!sig_fits_signer(sig_algo_by(pdh, SEVMIG_CERT_USAGE_PEK), pek)) {
 			sevmig_err(ctx, -EBADMSG,
 				   "target certificates: the PDH's PEK signature (algorithm 0x%x) cannot come from this PEK (algorithm 0x%x)",
-				   sig_algo_by(pdh, SEVMIG_USAGE_PEK), pek->algo);
+				   sig_algo_by(pdh, SEVMIG_CERT_USAGE_PEK), pek->algo);
 			r |= SEVMIG_REASON_TARGET_CERT_LINK;
 		}
 		/* PEK_GEN regenerates the PDH: a PDH older than its PEK is not its. */
@@ -74,10 +74,10 @@ static uint64_t check_links(struct sevmig_ctx *ctx,
 		}
 	}
 	if (pek && oca &&
-	    !sig_fits_signer(sig_algo_by(pek, SEVMIG_USAGE_OCA), oca)) {
+	    !sig_fits_signer(sig_algo_by(pek, SEVMIG_CERT_USAGE_OCA), oca)) {
 		sevmig_err(ctx, -EBADMSG,
 			   "target certificates: the PEK's OCA signature (algorithm 0x%x) cannot come from this OCA (algorithm 0x%x)",
-			   sig_algo_by(pek, SEVMIG_USAGE_OCA), oca->algo);
+			   sig_algo_by(pek, SEVMIG_CERT_USAGE_OCA), oca->algo);
 		r |= SEVMIG_REASON_TARGET_CERT_LINK;
 	}
 	if (oca && !sig_fits_signer(oca->sig1_algo, oca)) {
@@ -87,10 +87,10 @@ static uint64_t check_links(struct sevmig_ctx *ctx,
 		r |= SEVMIG_REASON_TARGET_CERT_LINK;
 	}
 	if (pek && cek &&
-	    !sig_fits_signer(sig_algo_by(pek, SEVMIG_USAGE_CEK), cek)) {
+	    !sig_fits_signer(sig_algo_by(pek, SEVMIG_CERT_USAGE_CEK), cek)) {
 		sevmig_err(ctx, -EBADMSG,
 			   "target certificates: the PEK's CEK signature (algorithm 0x%x) cannot come from this CEK (algorithm 0x%x)",
-			   sig_algo_by(pek, SEVMIG_USAGE_CEK), cek->algo);
+			   sig_algo_by(pek, SEVMIG_CERT_USAGE_CEK), cek->algo);
 		r |= SEVMIG_REASON_TARGET_CERT_LINK;
 	}
 	if (cek && ask) {
@@ -122,7 +122,7 @@ static uint64_t target_reasons(struct sevmig_ctx *ctx,
 	} else if (sevmig_cert_parse_sev(ctx, "target PDH", t->pdh, t->pdh_len,
 					 &pdh)) {
 		r |= SEVMIG_REASON_TARGET_PDH;
-	} else if (pdh.usage != SEVMIG_USAGE_PDH) {
+	} else if (pdh.usage != SEVMIG_CERT_USAGE_PDH) {
 		sevmig_err(ctx, -EBADMSG,
 			   "target PDH: the certificate has usage 0x%x, not PDH (0x1003)",
 			   pdh.usage);
@@ -131,15 +131,15 @@ static uint64_t target_reasons(struct sevmig_ctx *ctx,
 		have_pdh = true;
 	}
 
-	if (!chain || t->plat_chain_len != SEVMIG_SEV_PLAT_CHAIN_SIZE) {
+	if (!chain || t->plat_chain_len != SEVMIG_PLAT_CHAIN_LEN) {
 		sevmig_err(ctx, -EBADMSG,
 			   "target platform chain: %zu bytes; PEK || OCA || CEK is %u",
 			   chain ? t->plat_chain_len : 0,
-			   SEVMIG_SEV_PLAT_CHAIN_SIZE);
+			   SEVMIG_PLAT_CHAIN_LEN);
 		r |= SEVMIG_REASON_TARGET_PLAT_CHAIN;
 	} else {
 		static const uint32_t want[3] = {
-			SEVMIG_USAGE_PEK, SEVMIG_USAGE_OCA, SEVMIG_USAGE_CEK
+			SEVMIG_CERT_USAGE_PEK, SEVMIG_CERT_USAGE_OCA, SEVMIG_CERT_USAGE_CEK
 		};
 		static const char *const names[3] = {
 			"target PEK", "target OCA", "target CEK"
@@ -149,8 +149,8 @@ static uint64_t target_reasons(struct sevmig_ctx *ctx,
 		have_chain = true;
 		for (int k = 0; k < 3; k++) {
 			ret = sevmig_cert_parse_sev(ctx, names[k],
-						    chain + k * SEVMIG_SEV_CERT_SIZE,
-						    SEVMIG_SEV_CERT_SIZE, c[k]);
+						    chain + k * SEVMIG_SEV_CERT_LEN,
+						    SEVMIG_SEV_CERT_LEN, c[k]);
 			if (!ret && c[k]->usage != want[k]) {
 				sevmig_err(ctx, -EBADMSG,
 					   "%s: certificate %d of the chain has usage 0x%x; the chain is PEK, OCA, CEK",
@@ -188,8 +188,8 @@ static uint64_t target_reasons(struct sevmig_ctx *ctx,
 		sevmig_err(ctx, -EBADMSG,
 			   "target: firmware API %u.%u (its PEK) is older than the %u.%u the guest policy requires",
 			   pek.api_major, pek.api_minor,
-			   SEVMIG_POLICY_API_MAJOR(policy),
-			   SEVMIG_POLICY_API_MINOR(policy));
+			   SEV_POLICY_API_MAJOR(policy),
+			   SEV_POLICY_API_MINOR(policy));
 		r |= SEVMIG_REASON_POLICY_API_VERSION;
 	}
 	return r;
@@ -254,39 +254,39 @@ SEVMIG_EXPORT int sevmig_preflight(struct sevmig_ctx *ctx,
 		return sevmig_err(ctx, -EINVAL,
 				  "sevmig_preflight: target flags must be 0 (got 0x%x)",
 				  t.flags);
-	if ((a.policy & SEVMIG_POLICY_DOMAIN) &&
-	    (!a.our_oca || a.our_oca_len != SEVMIG_SEV_CERT_SIZE))
+	if ((a.policy & SEVMIG_GUEST_POLICY_DOMAIN) &&
+	    (!a.our_oca || a.our_oca_len != SEVMIG_SEV_CERT_LEN))
 		return sevmig_err(ctx, -EINVAL,
 				  "sevmig_preflight: the policy has DOMAIN, so this platform's OCA (%u bytes) is needed to compare",
-				  SEVMIG_SEV_CERT_SIZE);
+				  SEVMIG_SEV_CERT_LEN);
 
-	if (a.policy & SEVMIG_POLICY_RESERVED) {
+	if (a.policy & SEVMIG_GUEST_POLICY_RESERVED) {
 		sevmig_err(ctx, -EINVAL,
 			   "preflight: policy 0x%08x sets reserved bits 0x%04x",
-			   a.policy, a.policy & SEVMIG_POLICY_RESERVED);
+			   a.policy, a.policy & SEVMIG_GUEST_POLICY_RESERVED);
 		r |= SEVMIG_REASON_POLICY_RESERVED;
 	}
-	if (a.policy & SEVMIG_POLICY_NOSEND) {
+	if (a.policy & SEVMIG_GUEST_POLICY_NOSEND) {
 		sevmig_err(ctx, -EPERM, "preflight: the guest policy has NOSEND");
 		r |= SEVMIG_REASON_POLICY_NOSEND;
 	}
-	if ((a.policy & SEVMIG_POLICY_ES) || a.guest_es) {
+	if ((a.policy & SEVMIG_GUEST_POLICY_ES) || a.guest_es) {
 		sevmig_err(ctx, -EOPNOTSUPP,
 			   "preflight: SEV-ES guest: upstream KVM has no SEND/RECEIVE_UPDATE_VMSA (EINVAL), so it can only move within this host");
 		r |= SEVMIG_REASON_ES_NO_VMSA_MIGRATION;
 	}
-	if (a.policy & SEVMIG_POLICY_DOMAIN) {
+	if (a.policy & SEVMIG_GUEST_POLICY_DOMAIN) {
 		const uint8_t *chain = t.plat_chain;
 
-		if (!chain || t.plat_chain_len != SEVMIG_SEV_PLAT_CHAIN_SIZE ||
-		    memcmp(chain + SEVMIG_SEV_CERT_SIZE, a.our_oca,
-			   SEVMIG_SEV_CERT_SIZE)) {
+		if (!chain || t.plat_chain_len != SEVMIG_PLAT_CHAIN_LEN ||
+		    memcmp(chain + SEVMIG_SEV_CERT_LEN, a.our_oca,
+			   SEVMIG_SEV_CERT_LEN)) {
 			sevmig_err(ctx, -EPERM,
 				   "preflight: the policy has DOMAIN and the target's OCA is not byte-identical to ours (another owner)");
 			r |= SEVMIG_REASON_POLICY_DOMAIN;
 		}
 	}
-	if ((a.policy & SEVMIG_POLICY_SEV) &&
+	if ((a.policy & SEVMIG_GUEST_POLICY_SEV) &&
 	    (!t.amd_chain || !t.amd_chain_len)) {
 		sevmig_err(ctx, -EPERM,
 			   "preflight: the policy has SEV, but no AMD chain (ASK || ARK) for the target was given");
@@ -297,8 +297,8 @@ SEVMIG_EXPORT int sevmig_preflight(struct sevmig_ctx *ctx,
 		sevmig_err(ctx, -EPERM,
 			   "preflight: the target's firmware API %u.%u is older than the %u.%u the guest policy requires",
 			   a.target_api_major, a.target_api_minor,
-			   SEVMIG_POLICY_API_MAJOR(a.policy),
-			   SEVMIG_POLICY_API_MINOR(a.policy));
+			   SEV_POLICY_API_MAJOR(a.policy),
+			   SEV_POLICY_API_MINOR(a.policy));
 		r |= SEVMIG_REASON_POLICY_API_VERSION;
 	}
 	r |= target_reasons(ctx, &t, a.policy);

@@ -13,7 +13,7 @@
 
 static int check_ext(struct sevmig_ctx *ctx, int kvm_fd, unsigned long cap)
 {
-	int ret = sevmig_sys_ioctl_val(ctx, kvm_fd, SEVMIG_KVM_CHECK_EXTENSION,
+	int ret = sevmig_sys_ioctl_val(ctx, kvm_fd, KVM_CHECK_EXTENSION,
 				       cap);
 
 	if (ret < 0)
@@ -28,8 +28,8 @@ static int create_scratch_vm(struct sevmig_ctx *ctx, int kvm_fd)
 	int fd;
 
 	do {
-		fd = sevmig_sys_ioctl_val(ctx, kvm_fd, SEVMIG_KVM_CREATE_VM,
-					  SEVMIG_KVM_X86_DEFAULT_VM);
+		fd = sevmig_sys_ioctl_val(ctx, kvm_fd, KVM_CREATE_VM,
+					  KVM_X86_DEFAULT_VM);
 	} while (fd == -EINTR);
 	return fd;
 }
@@ -43,7 +43,7 @@ static int create_scratch_vm(struct sevmig_ctx *ctx, int kvm_fd)
 static void probe_kvm_sev(struct sevmig_ctx *ctx, int kvm_fd,
 			  struct sevmig_host_caps *c)
 {
-	struct sevmig_kvm_sev_cmd cmd;
+	struct kvm_sev_cmd cmd;
 	int vm_fd, ret;
 
 	vm_fd = create_scratch_vm(ctx, kvm_fd);
@@ -54,13 +54,13 @@ static void probe_kvm_sev(struct sevmig_ctx *ctx, int kvm_fd,
 			   sevmig_strerror(vm_fd));
 		return;
 	}
-	ret = sevmig_sys_ioctl(ctx, vm_fd, SEVMIG_KVM_MEMORY_ENCRYPT_OP, NULL);
+	ret = sevmig_sys_ioctl(ctx, vm_fd, KVM_MEMORY_ENCRYPT_OP, NULL);
 	c->kvm_sev_status = ret < 0 ? ret : 0;
 	if (ret == 0) {
 		c->flags |= SEVMIG_HOST_KVM_SEV;
 		memset(&cmd, 0, sizeof(cmd));
-		cmd.id = SEVMIG_KVM_SEV_SEND_UPDATE_VMSA;
-		ret = sevmig_sys_ioctl(ctx, vm_fd, SEVMIG_KVM_MEMORY_ENCRYPT_OP,
+		cmd.id = KVM_SEV_SEND_UPDATE_VMSA;
+		ret = sevmig_sys_ioctl(ctx, vm_fd, KVM_MEMORY_ENCRYPT_OP,
 				       &cmd);
 		c->es_vmsa_probe_status = ret < 0 ? ret : 0;
 	}
@@ -78,25 +78,25 @@ static void probe_kvm(struct sevmig_ctx *ctx, struct sevmig_host_caps *c)
 	}
 	c->flags |= SEVMIG_HOST_KVM;
 
-	ret = sevmig_sys_ioctl_val(ctx, kvm_fd, SEVMIG_KVM_GET_API_VERSION, 0);
+	ret = sevmig_sys_ioctl_val(ctx, kvm_fd, KVM_GET_API_VERSION, 0);
 	c->kvm_api_version = ret;
-	if (ret != SEVMIG_KVM_API_VERSION_EXPECTED)
+	if (ret != KVM_API_VERSION)
 		goto out;
 
 	c->exit_hypercall_mask = (uint32_t)check_ext(
-		ctx, kvm_fd, SEVMIG_KVM_CAP_EXIT_HYPERCALL);
-	if (c->exit_hypercall_mask & SEVMIG_KVM_EXIT_HYPERCALL_VALID_MASK)
+		ctx, kvm_fd, KVM_CAP_EXIT_HYPERCALL);
+	if (c->exit_hypercall_mask & KVM_EXIT_HYPERCALL_VALID_MASK)
 		c->flags |= SEVMIG_HOST_EXIT_HC_MAP_GPA;
-	if (check_ext(ctx, kvm_fd, SEVMIG_KVM_CAP_X86_USER_SPACE_MSR) > 0)
+	if (check_ext(ctx, kvm_fd, KVM_CAP_X86_USER_SPACE_MSR) > 0)
 		c->flags |= SEVMIG_HOST_USER_SPACE_MSR;
-	if (check_ext(ctx, kvm_fd, SEVMIG_KVM_CAP_X86_MSR_FILTER) > 0)
+	if (check_ext(ctx, kvm_fd, KVM_CAP_X86_MSR_FILTER) > 0)
 		c->flags |= SEVMIG_HOST_MSR_FILTER;
-	if (check_ext(ctx, kvm_fd, SEVMIG_KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM) > 0)
+	if (check_ext(ctx, kvm_fd, KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM) > 0)
 		c->flags |= SEVMIG_HOST_MOVE_ENC_CONTEXT;
-	if (check_ext(ctx, kvm_fd, SEVMIG_KVM_CAP_VM_COPY_ENC_CONTEXT_FROM) > 0)
+	if (check_ext(ctx, kvm_fd, KVM_CAP_VM_COPY_ENC_CONTEXT_FROM) > 0)
 		c->flags |= SEVMIG_HOST_COPY_ENC_CONTEXT;
-	ret = sevmig_sys_ioctl_val(ctx, kvm_fd, SEVMIG_KVM_CHECK_EXTENSION,
-				   SEVMIG_KVM_CAP_VM_TYPES);
+	ret = sevmig_sys_ioctl_val(ctx, kvm_fd, KVM_CHECK_EXTENSION,
+				   KVM_CAP_VM_TYPES);
 	if (ret > 0) {
 		c->vm_types = (uint32_t)ret;
 		c->flags |= SEVMIG_HOST_VM_TYPES;
@@ -109,7 +109,7 @@ out:
 static void probe_sev_device(struct sevmig_ctx *ctx,
 			     struct sevmig_host_caps *c)
 {
-	struct sevmig_sev_user_data_status st;
+	struct sev_user_data_status st;
 	uint32_t fw = 0;
 	int fd, ret;
 
@@ -127,7 +127,7 @@ static void probe_sev_device(struct sevmig_ctx *ctx,
 		return;
 
 	memset(&st, 0, sizeof(st));
-	ret = sevmig_psp_platform_cmd(ctx, fd, SEVMIG_SEV_PLATFORM_STATUS, &st,
+	ret = sevmig_psp_platform_cmd(ctx, fd, SEV_PLATFORM_STATUS, &st,
 				      &fw);
 	c->sev_platform_status = ret;
 	c->sev_fw_error = fw;
@@ -141,7 +141,7 @@ static void probe_sev_device(struct sevmig_ctx *ctx,
 		c->sev_guest_count = st.guest_count;
 		if (st.flags & 1u)
 			c->flags |= SEVMIG_HOST_SEV_EXT_OWNED;
-		if (st.flags & SEVMIG_SEV_STATUS_FLAGS_CONFIG_ES)
+		if (st.flags & SEV_STATUS_FLAGS_CONFIG_ES)
 			c->flags |= SEVMIG_HOST_SEV_ES_INIT;
 	}
 	sevmig_sys_close(ctx, fd);
@@ -154,7 +154,7 @@ static uint64_t kvm_reasons(const struct sevmig_host_caps *c)
 
 	if (!(c->flags & SEVMIG_HOST_KVM))
 		return SEVMIG_REASON_NO_KVM;
-	if (c->kvm_api_version != SEVMIG_KVM_API_VERSION_EXPECTED)
+	if (c->kvm_api_version != KVM_API_VERSION)
 		return SEVMIG_REASON_KVM_API_VERSION;
 	if (!(c->flags & SEVMIG_HOST_KVM_SEV))
 		r |= c->kvm_sev_status == -ENOTTY ?
@@ -169,7 +169,7 @@ static void derive_verdicts(const struct sevmig_ctx *ctx,
 	uint64_t kvm = kvm_reasons(c), cross = kvm, psp = 0;
 
 	if (c->flags & SEVMIG_HOST_KVM &&
-	    c->kvm_api_version == SEVMIG_KVM_API_VERSION_EXPECTED) {
+	    c->kvm_api_version == KVM_API_VERSION) {
 		if (!(c->flags & SEVMIG_HOST_EXIT_HC_MAP_GPA))
 			cross |= SEVMIG_REASON_NO_EXIT_HYPERCALL;
 		if (!(c->flags & SEVMIG_HOST_USER_SPACE_MSR))

@@ -11,41 +11,41 @@
 #include "uapi/kvm-abi.h"
 
 static const char *const sev_cmd_names[] = {
-	[SEVMIG_SEV_FACTORY_RESET] = "FACTORY_RESET",
-	[SEVMIG_SEV_PLATFORM_STATUS] = "PLATFORM_STATUS",
-	[SEVMIG_SEV_PEK_GEN] = "PEK_GEN",
-	[SEVMIG_SEV_PEK_CSR] = "PEK_CSR",
-	[SEVMIG_SEV_PDH_GEN] = "PDH_GEN",
-	[SEVMIG_SEV_PDH_CERT_EXPORT] = "PDH_CERT_EXPORT",
-	[SEVMIG_SEV_PEK_CERT_IMPORT] = "PEK_CERT_IMPORT",
-	[SEVMIG_SEV_GET_ID] = "GET_ID",
-	[SEVMIG_SEV_GET_ID2] = "GET_ID2",
+	[SEV_FACTORY_RESET] = "FACTORY_RESET",
+	[SEV_PLATFORM_STATUS] = "PLATFORM_STATUS",
+	[SEV_PEK_GEN] = "PEK_GEN",
+	[SEV_PEK_CSR] = "PEK_CSR",
+	[SEV_PDH_GEN] = "PDH_GEN",
+	[SEV_PDH_CERT_EXPORT] = "PDH_CERT_EXPORT",
+	[SEV_PEK_CERT_IMPORT] = "PEK_CERT_IMPORT",
+	[SEV_GET_ID] = "GET_ID",
+	[SEV_GET_ID2] = "GET_ID2",
 };
 
 static const char *const kvm_sev_cmd_names[] = {
-	[SEVMIG_KVM_SEV_INIT] = "KVM_SEV_INIT",
-	[SEVMIG_KVM_SEV_ES_INIT] = "KVM_SEV_ES_INIT",
-	[SEVMIG_KVM_SEV_LAUNCH_START] = "LAUNCH_START",
-	[SEVMIG_KVM_SEV_LAUNCH_UPDATE_DATA] = "LAUNCH_UPDATE_DATA",
-	[SEVMIG_KVM_SEV_LAUNCH_UPDATE_VMSA] = "LAUNCH_UPDATE_VMSA",
-	[SEVMIG_KVM_SEV_LAUNCH_SECRET] = "LAUNCH_SECRET",
-	[SEVMIG_KVM_SEV_LAUNCH_MEASURE] = "LAUNCH_MEASURE",
-	[SEVMIG_KVM_SEV_LAUNCH_FINISH] = "LAUNCH_FINISH",
-	[SEVMIG_KVM_SEV_SEND_START] = "SEND_START",
-	[SEVMIG_KVM_SEV_SEND_UPDATE_DATA] = "SEND_UPDATE_DATA",
-	[SEVMIG_KVM_SEV_SEND_UPDATE_VMSA] = "SEND_UPDATE_VMSA",
-	[SEVMIG_KVM_SEV_SEND_FINISH] = "SEND_FINISH",
-	[SEVMIG_KVM_SEV_RECEIVE_START] = "RECEIVE_START",
-	[SEVMIG_KVM_SEV_RECEIVE_UPDATE_DATA] = "RECEIVE_UPDATE_DATA",
-	[SEVMIG_KVM_SEV_RECEIVE_UPDATE_VMSA] = "RECEIVE_UPDATE_VMSA",
-	[SEVMIG_KVM_SEV_RECEIVE_FINISH] = "RECEIVE_FINISH",
-	[SEVMIG_KVM_SEV_GUEST_STATUS] = "GUEST_STATUS",
-	[SEVMIG_KVM_SEV_DBG_DECRYPT] = "DBG_DECRYPT",
-	[SEVMIG_KVM_SEV_DBG_ENCRYPT] = "DBG_ENCRYPT",
-	[SEVMIG_KVM_SEV_CERT_EXPORT] = "CERT_EXPORT",
-	[SEVMIG_KVM_SEV_GET_ATTESTATION_REPORT] = "GET_ATTESTATION_REPORT",
-	[SEVMIG_KVM_SEV_SEND_CANCEL] = "SEND_CANCEL",
-	[SEVMIG_KVM_SEV_INIT2] = "KVM_SEV_INIT2",
+	[KVM_SEV_INIT] = "KVM_SEV_INIT",
+	[KVM_SEV_ES_INIT] = "KVM_SEV_ES_INIT",
+	[KVM_SEV_LAUNCH_START] = "LAUNCH_START",
+	[KVM_SEV_LAUNCH_UPDATE_DATA] = "LAUNCH_UPDATE_DATA",
+	[KVM_SEV_LAUNCH_UPDATE_VMSA] = "LAUNCH_UPDATE_VMSA",
+	[KVM_SEV_LAUNCH_SECRET] = "LAUNCH_SECRET",
+	[KVM_SEV_LAUNCH_MEASURE] = "LAUNCH_MEASURE",
+	[KVM_SEV_LAUNCH_FINISH] = "LAUNCH_FINISH",
+	[KVM_SEV_SEND_START] = "SEND_START",
+	[KVM_SEV_SEND_UPDATE_DATA] = "SEND_UPDATE_DATA",
+	[KVM_SEV_SEND_UPDATE_VMSA] = "SEND_UPDATE_VMSA",
+	[KVM_SEV_SEND_FINISH] = "SEND_FINISH",
+	[KVM_SEV_RECEIVE_START] = "RECEIVE_START",
+	[KVM_SEV_RECEIVE_UPDATE_DATA] = "RECEIVE_UPDATE_DATA",
+	[KVM_SEV_RECEIVE_UPDATE_VMSA] = "RECEIVE_UPDATE_VMSA",
+	[KVM_SEV_RECEIVE_FINISH] = "RECEIVE_FINISH",
+	[KVM_SEV_GUEST_STATUS] = "GUEST_STATUS",
+	[KVM_SEV_DBG_DECRYPT] = "DBG_DECRYPT",
+	[KVM_SEV_DBG_ENCRYPT] = "DBG_ENCRYPT",
+	[KVM_SEV_CERT_EXPORT] = "CERT_EXPORT",
+	[KVM_SEV_GET_ATTESTATION_REPORT] = "GET_ATTESTATION_REPORT",
+	[KVM_SEV_SEND_CANCEL] = "SEND_CANCEL",
+	[KVM_SEV_INIT2] = "KVM_SEV_INIT2",
 };
 
 const char *sevmig_sev_cmd_name(uint32_t cmd)
@@ -98,21 +98,21 @@ static int psp_finish(struct sevmig_ctx *ctx, const char *what, int rc,
 int sevmig_psp_platform_cmd(struct sevmig_ctx *ctx, int sev_fd, uint32_t cmd,
 			    void *data, uint32_t *fw)
 {
-	struct sevmig_sev_issue_cmd arg = {
+	struct sev_issue_cmd arg = {
 		.cmd = cmd,
 		.data = sevmig_ptr_u64(data),
 		.error = 0,
 	};
 	int rc;
 
-	rc = sevmig_sys_ioctl(ctx, sev_fd, SEVMIG_SEV_ISSUE_CMD, &arg);
+	rc = sevmig_sys_ioctl(ctx, sev_fd, SEV_ISSUE_CMD, &arg);
 	return psp_finish(ctx, sevmig_sev_cmd_name(cmd), rc, arg.error, fw);
 }
 
 int sevmig_psp_guest_cmd(struct sevmig_ctx *ctx, int vm_fd, int sev_fd,
 			 uint32_t id, void *data, uint32_t *fw)
 {
-	struct sevmig_kvm_sev_cmd arg = {
+	struct kvm_sev_cmd arg = {
 		.id = id,
 		.data = sevmig_ptr_u64(data),
 		.error = 0,
@@ -120,6 +120,6 @@ int sevmig_psp_guest_cmd(struct sevmig_ctx *ctx, int vm_fd, int sev_fd,
 	};
 	int rc;
 
-	rc = sevmig_sys_ioctl(ctx, vm_fd, SEVMIG_KVM_MEMORY_ENCRYPT_OP, &arg);
+	rc = sevmig_sys_ioctl(ctx, vm_fd, KVM_MEMORY_ENCRYPT_OP, &arg);
 	return psp_finish(ctx, sevmig_kvm_sev_cmd_name(id), rc, arg.error, fw);
 }

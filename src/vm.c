@@ -267,7 +267,7 @@ SEVMIG_EXPORT int sevmig_vm_readiness(struct sevmig_vm *vm,
 	      SEVMIG_MIGRATION_CONTROL_READY))
 		r |= SEVMIG_REASON_GUEST_NOT_READY;
 	pthread_rwlock_rdlock(&vm->lock);
-	if (vm->guest_policy_known && (vm->guest_policy & SEVMIG_POLICY_NOSEND))
+	if (vm->guest_policy_known && (vm->guest_policy & SEVMIG_GUEST_POLICY_NOSEND))
 		r |= SEVMIG_REASON_POLICY_NOSEND;
 	pthread_rwlock_unlock(&vm->lock);
 	if (__atomic_load_n(&vm->tracking_lost, __ATOMIC_ACQUIRE))

@@ -162,8 +162,8 @@ static struct sim_vm *vm_new(struct sevmig_sim_host *host, uint32_t type)
 	pthread_mutex_init(&vm->lock, NULL);
 	vm->host = host;
 	vm->type = type;
-	vm->need_init = type == SEVMIG_KVM_X86_SEV_VM ||
-			type == SEVMIG_KVM_X86_SEV_ES_VM;
+	vm->need_init = type == KVM_X86_SEV_VM ||
+			type == KVM_X86_SEV_ES_VM;
 	vm->sev_fd = 0;
 	pthread_mutex_lock(&host->sim->lock);
 	vm->next = host->sim->vms;
@@ -273,7 +273,7 @@ static bool api_at_least(const struct sevmig_sim_host *h, unsigned maj,
 static int do_pdh_export(struct sevmig_sim_host *host, bool writable,
 			 uint64_t data, uint32_t *fw)
 {
-	struct sevmig_sev_user_data_pdh_cert_export in;
+	struct sev_user_data_pdh_cert_export in;
 	void *arg = (void *)(uintptr_t)data;
 	bool query;
 	int ret;
@@ -290,38 +290,38 @@ static int do_pdh_export(struct sevmig_sim_host *host, bool writable,
 	memcpy(&in, arg, sizeof(in));
 	query = !in.pdh_cert_address || !in.pdh_cert_len ||
 		!in.cert_chain_address;
-	if (!query && (in.pdh_cert_len > SEVMIG_SEV_FW_BLOB_MAX_SIZE ||
-		       in.cert_chain_len > SEVMIG_SEV_FW_BLOB_MAX_SIZE))
+	if (!query && (in.pdh_cert_len > SEV_FW_BLOB_MAX_SIZE ||
+		       in.cert_chain_len > SEV_FW_BLOB_MAX_SIZE))
 		return -EFAULT; /* sic: the kernel says EFAULT */
 	ret = sim_psp_enter(host, SEVMIG_SIM_FAULT_PLATFORM,
-			    SEVMIG_SEV_PDH_CERT_EXPORT, fw);
+			    SEV_PDH_CERT_EXPORT, fw);
 	if (ret)
 		return ret;
 	if (host->pstate == SIM_PSTATE_UNINIT) {
-		*fw = SEVMIG_SEV_RET_INVALID_PLATFORM_STATE;
+		*fw = SEV_RET_INVALID_PLATFORM_STATE;
 		return -EIO;
 	}
-	if (query || in.pdh_cert_len < SEVMIG_SEV_CERT_SIZE ||
-	    in.cert_chain_len < SEVMIG_SEV_PLAT_CHAIN_SIZE) {
-		in.pdh_cert_len = SEVMIG_SEV_CERT_SIZE;
-		in.cert_chain_len = SEVMIG_SEV_PLAT_CHAIN_SIZE;
+	if (query || in.pdh_cert_len < SEVMIG_SEV_CERT_LEN ||
+	    in.cert_chain_len < SEVMIG_PLAT_CHAIN_LEN) {
+		in.pdh_cert_len = SEVMIG_SEV_CERT_LEN;
+		in.cert_chain_len = SEVMIG_PLAT_CHAIN_LEN;
 		memcpy(arg, &in, sizeof(in));
-		*fw = SEVMIG_SEV_RET_INVALID_LEN;
+		*fw = SEV_RET_INVALID_LEN;
 		return -EIO;
 	}
-	in.pdh_cert_len = SEVMIG_SEV_CERT_SIZE;
-	in.cert_chain_len = SEVMIG_SEV_PLAT_CHAIN_SIZE;
+	in.pdh_cert_len = SEVMIG_SEV_CERT_LEN;
+	in.cert_chain_len = SEVMIG_PLAT_CHAIN_LEN;
 	memcpy(arg, &in, sizeof(in));
 	memcpy((void *)(uintptr_t)in.pdh_cert_address, &host->pdh.cert,
-	       SEVMIG_SEV_CERT_SIZE);
+	       SEVMIG_SEV_CERT_LEN);
 	{
 		uint8_t *chain = (void *)(uintptr_t)in.cert_chain_address;
 
-		memcpy(chain, &host->pek.cert, SEVMIG_SEV_CERT_SIZE);
-		memcpy(chain + SEVMIG_SEV_CERT_SIZE, &host->oca.cert,
-		       SEVMIG_SEV_CERT_SIZE);
-		memcpy(chain + 2 * SEVMIG_SEV_CERT_SIZE, &host->cek.cert,
-		       SEVMIG_SEV_CERT_SIZE);
+		memcpy(chain, &host->pek.cert, SEVMIG_SEV_CERT_LEN);
+		memcpy(chain + SEVMIG_SEV_CERT_LEN, &host->oca.cert,
+		       SEVMIG_SEV_CERT_LEN);
+		memcpy(chain + 2 * SEVMIG_SEV_CERT_LEN, &host->cek.cert,
+		       SEVMIG_SEV_CERT_LEN);
 	}
 	*fw = 0;
 	return 0;
@@ -329,13 +329,13 @@ static int do_pdh_export(struct sevmig_sim_host *host, bool writable,
 
 static int do_get_id2(struct sevmig_sim_host *host, uint64_t data, uint32_t *fw)
 {
-	struct sevmig_sev_user_data_get_id2 in;
+	struct sev_user_data_get_id2 in;
 	void *arg = (void *)(uintptr_t)data;
 	bool query;
 	int ret;
 
 	if (!api_at_least(host, 0, 16))
-		return -SEVMIG_ENOTSUPP;
+		return -ENOTSUPP;
 	if (!arg)
 		return -EFAULT;
 	memcpy(&in, arg, sizeof(in));
@@ -343,13 +343,13 @@ static int do_get_id2(struct sevmig_sim_host *host, uint64_t data, uint32_t *fw)
 	if (!query && in.length > SIM_KMALLOC_MAX)
 		return -ENOMEM;
 	ret = sim_psp_enter(host, SEVMIG_SIM_FAULT_PLATFORM,
-			    SEVMIG_SEV_GET_ID2, fw);
+			    SEV_GET_ID2, fw);
 	if (ret)
 		return ret;
 	if (query || in.length < SIM_ID_LEN) {
 		in.length = SIM_ID_LEN;
 		memcpy(arg, &in, sizeof(in));
-		*fw = SEVMIG_SEV_RET_INVALID_LEN;
+		*fw = SEV_RET_INVALID_LEN;
 		return -EIO;
 	}
 	in.length = SIM_ID_LEN;
@@ -360,15 +360,15 @@ static int do_get_id2(struct sevmig_sim_host *host, uint64_t data, uint32_t *fw)
 }
 
 static int do_platform_cmd(struct sevmig_sim_host *host, bool writable,
-			   struct sevmig_sev_issue_cmd *in)
+			   struct sev_issue_cmd *in)
 {
 	void *arg = (void *)(uintptr_t)in->data;
 	uint32_t fw = in->error;
 	int ret;
 
 	switch (in->cmd) {
-	case SEVMIG_SEV_PLATFORM_STATUS: {
-		struct sevmig_sev_user_data_status st;
+	case SEV_PLATFORM_STATUS: {
+		struct sev_user_data_status st;
 
 		ret = sim_psp_enter(host, SEVMIG_SIM_FAULT_PLATFORM, in->cmd, &fw);
 		if (ret)
@@ -381,7 +381,7 @@ static int do_platform_cmd(struct sevmig_sim_host *host, bool writable,
 		st.build = host->build;
 		st.flags = host->pstate != SIM_PSTATE_UNINIT &&
 					   (host->config & SEVMIG_SIM_CONFIG_ES) ?
-				   SEVMIG_SEV_STATUS_FLAGS_CONFIG_ES : 0;
+				   SEV_STATUS_FLAGS_CONFIG_ES : 0;
 		for (struct sim_guest *g = host->guests; g; g = g->next)
 			st.guest_count++;
 		if (!arg) {
@@ -391,17 +391,17 @@ static int do_platform_cmd(struct sevmig_sim_host *host, bool writable,
 		memcpy(arg, &st, sizeof(st));
 		break;
 	}
-	case SEVMIG_SEV_PDH_CERT_EXPORT:
+	case SEV_PDH_CERT_EXPORT:
 		ret = do_pdh_export(host, writable, in->data, &fw);
 		break;
-	case SEVMIG_SEV_GET_ID2:
+	case SEV_GET_ID2:
 		ret = do_get_id2(host, in->data, &fw);
 		break;
-	case SEVMIG_SEV_GET_ID: {
+	case SEV_GET_ID: {
 		struct sim_sev_user_data_get_id id;
 
 		if (!api_at_least(host, 0, 16)) {
-			ret = -SEVMIG_ENOTSUPP;
+			ret = -ENOTSUPP;
 			break;
 		}
 		ret = sim_psp_enter(host, SEVMIG_SIM_FAULT_PLATFORM, in->cmd, &fw);
@@ -416,8 +416,8 @@ static int do_platform_cmd(struct sevmig_sim_host *host, bool writable,
 			memcpy(arg, &id, sizeof(id));
 		break;
 	}
-	case SEVMIG_SEV_PEK_GEN:
-	case SEVMIG_SEV_PDH_GEN:
+	case SEV_PEK_GEN:
+	case SEV_PDH_GEN:
 		if (!writable) {
 			ret = -EPERM;
 			break;
@@ -429,16 +429,16 @@ static int do_platform_cmd(struct sevmig_sim_host *host, bool writable,
 		if (ret)
 			break;
 		/* PEK_GEN needs INIT; PDH_GEN works in INIT and WORKING. */
-		if (in->cmd == SEVMIG_SEV_PEK_GEN &&
+		if (in->cmd == SEV_PEK_GEN &&
 		    host->pstate != SIM_PSTATE_INIT) {
-			fw = SEVMIG_SEV_RET_INVALID_PLATFORM_STATE;
+			fw = SEV_RET_INVALID_PLATFORM_STATE;
 			ret = -EIO;
 			break;
 		}
 		fw = 0;
-		ret = sim_host_keys(host, false, in->cmd == SEVMIG_SEV_PEK_GEN);
+		ret = sim_host_keys(host, false, in->cmd == SEV_PEK_GEN);
 		break;
-	case SEVMIG_SEV_FACTORY_RESET:
+	case SEV_FACTORY_RESET:
 		if (!writable) {
 			ret = -EPERM;
 			break;
@@ -465,10 +465,10 @@ static int do_platform_cmd(struct sevmig_sim_host *host, bool writable,
 static int sev_ioctl(struct sevmig_sim_host *host, bool writable,
 		     unsigned long req, void *arg)
 {
-	struct sevmig_sev_issue_cmd in;
+	struct sev_issue_cmd in;
 	int ret;
 
-	if (req != SEVMIG_SEV_ISSUE_CMD)
+	if (req != SEV_ISSUE_CMD)
 		return -EINVAL;
 	if (!arg)
 		return -EFAULT;
@@ -487,15 +487,15 @@ static int sev_ioctl(struct sevmig_sim_host *host, bool writable,
 static int mem_check_extension(unsigned long cap)
 {
 	switch (cap) {
-	case SEVMIG_KVM_CAP_EXIT_HYPERCALL:
-		return (int)SEVMIG_KVM_EXIT_HYPERCALL_VALID_MASK;
-	case SEVMIG_KVM_CAP_X86_USER_SPACE_MSR:
-	case SEVMIG_KVM_CAP_X86_MSR_FILTER:
-	case SEVMIG_KVM_CAP_VM_COPY_ENC_CONTEXT_FROM:
-	case SEVMIG_KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM:
+	case KVM_CAP_EXIT_HYPERCALL:
+		return (int)KVM_EXIT_HYPERCALL_VALID_MASK;
+	case KVM_CAP_X86_USER_SPACE_MSR:
+	case KVM_CAP_X86_MSR_FILTER:
+	case KVM_CAP_VM_COPY_ENC_CONTEXT_FROM:
+	case KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM:
 		return 1;
-	case SEVMIG_KVM_CAP_VM_TYPES:
-		return (int)((1u << SEVMIG_KVM_X86_DEFAULT_VM) |
+	case KVM_CAP_VM_TYPES:
+		return (int)((1u << KVM_X86_DEFAULT_VM) |
 			     SIM_KVM_CREATE_VM_SEV_TYPES);
 	default:
 		return 0;
@@ -509,29 +509,29 @@ static int kvm_ioctl(struct sevmig_sim_host *host, int fd, bool placeholder,
 	int ret;
 
 	switch (req) {
-	case SEVMIG_KVM_GET_API_VERSION:
+	case KVM_GET_API_VERSION:
 		if (placeholder)
-			return SEVMIG_KVM_API_VERSION_EXPECTED;
+			return KVM_API_VERSION;
 		break;
-	case SEVMIG_KVM_CHECK_EXTENSION:
+	case KVM_CHECK_EXTENSION:
 		if (placeholder)
 			return mem_check_extension(val);
 		ret = real()->ioctl(NULL, fd, req, arg);
-		if (ret >= 0 && val == SEVMIG_KVM_CAP_VM_TYPES)
+		if (ret >= 0 && val == KVM_CAP_VM_TYPES)
 			ret |= (int)SIM_KVM_CREATE_VM_SEV_TYPES;
-		else if (ret >= 0 && (val == SEVMIG_KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM ||
-				      val == SEVMIG_KVM_CAP_VM_COPY_ENC_CONTEXT_FROM))
+		else if (ret >= 0 && (val == KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM ||
+				      val == KVM_CAP_VM_COPY_ENC_CONTEXT_FROM))
 			ret = 1;
 		return ret;
-	case SEVMIG_KVM_CREATE_VM: {
+	case KVM_CREATE_VM: {
 		struct sim_fd e = { .kind = SIM_FD_VM, .host = host,
 				    .placeholder = placeholder };
 		bool sev_type = val < 32 &&
 				((1u << val) & SIM_KVM_CREATE_VM_SEV_TYPES);
 		int vm_fd;
 
-		if (val == SEVMIG_KVM_X86_SNP_VM ||
-		    (placeholder && val != SEVMIG_KVM_X86_DEFAULT_VM && !sev_type))
+		if (val == KVM_X86_SNP_VM ||
+		    (placeholder && val != KVM_X86_DEFAULT_VM && !sev_type))
 			return -EINVAL;
 		if (placeholder)
 			vm_fd = placeholder_fd("sevmig-sim-vm", O_CLOEXEC);
@@ -562,15 +562,15 @@ static int kvm_ioctl(struct sevmig_sim_host *host, int fd, bool placeholder,
 
 /* ------------------------------------------------------------- VM fds */
 
-static int mem_enable_cap(const struct sevmig_kvm_enable_cap *cap)
+static int mem_enable_cap(const struct kvm_enable_cap *cap)
 {
 	if (cap->flags)
 		return -EINVAL;
 	switch (cap->cap) {
-	case SEVMIG_KVM_CAP_EXIT_HYPERCALL:
-		return cap->args[0] & ~SEVMIG_KVM_EXIT_HYPERCALL_VALID_MASK ?
+	case KVM_CAP_EXIT_HYPERCALL:
+		return cap->args[0] & ~KVM_EXIT_HYPERCALL_VALID_MASK ?
 			       -EINVAL : 0;
-	case SEVMIG_KVM_CAP_X86_USER_SPACE_MSR:
+	case KVM_CAP_X86_USER_SPACE_MSR:
 		return cap->args[0] & ~UINT64_C(7) ? -EINVAL : 0;
 	default:
 		return -EINVAL;
@@ -585,23 +585,23 @@ static int vm_ioctl(struct sevmig_sim_host *host, struct sim_vm *vm, int fd,
 	if (__atomic_load_n(&vm->dead, __ATOMIC_ACQUIRE))
 		return -EIO; /* kvm_vm_dead(): every VM ioctl */
 	switch (req) {
-	case SEVMIG_KVM_MEMORY_ENCRYPT_OP:
+	case KVM_MEMORY_ENCRYPT_OP:
 		if (!arg)
 			return 0; /* the SEV probe: enabled */
 		return sim_mem_enc_op(vm->host, vm, arg);
-	case SEVMIG_KVM_MEMORY_ENCRYPT_REG_REGION:
-	case SEVMIG_KVM_MEMORY_ENCRYPT_UNREG_REGION:
+	case KVM_MEMORY_ENCRYPT_REG_REGION:
+	case KVM_MEMORY_ENCRYPT_UNREG_REGION:
 		if (!arg)
 			return -EFAULT;
 		return sim_reg_region(vm, req, arg);
-	case SEVMIG_KVM_ENABLE_CAP: {
-		struct sevmig_kvm_enable_cap cap;
+	case KVM_ENABLE_CAP: {
+		struct kvm_enable_cap cap;
 
 		if (!arg)
 			return -EFAULT;
 		memcpy(&cap, arg, sizeof(cap));
-		if (cap.cap == SEVMIG_KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM ||
-		    cap.cap == SEVMIG_KVM_CAP_VM_COPY_ENC_CONTEXT_FROM) {
+		if (cap.cap == KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM ||
+		    cap.cap == KVM_CAP_VM_COPY_ENC_CONTEXT_FROM) {
 			if (cap.flags)
 				return -EINVAL;
 			return sim_enc_context_from(host, vm, &cap);
@@ -610,7 +610,7 @@ static int vm_ioctl(struct sevmig_sim_host *host, struct sim_vm *vm, int fd,
 			return mem_enable_cap(&cap);
 		break;
 	}
-	case SEVMIG_KVM_CREATE_VCPU: {
+	case KVM_CREATE_VCPU: {
 		struct sim_fd e = { .kind = SIM_FD_VCPU, .host = vm->host,
 				    .placeholder = placeholder, .vm = vm };
 		int vfd;
@@ -632,13 +632,13 @@ static int vm_ioctl(struct sevmig_sim_host *host, struct sim_vm *vm, int fd,
 		pthread_mutex_unlock(&vm->lock);
 		return vfd;
 	}
-	case SEVMIG_KVM_X86_SET_MSR_FILTER:
+	case KVM_X86_SET_MSR_FILTER:
 		if (placeholder) {
-			const struct sevmig_kvm_msr_filter *f = arg;
+			const struct kvm_msr_filter *f = arg;
 
 			if (!f)
 				return -EFAULT;
-			return f->flags & ~SEVMIG_KVM_MSR_FILTER_DEFAULT_DENY ?
+			return f->flags & ~KVM_MSR_FILTER_DEFAULT_DENY ?
 				       -EINVAL : 0;
 		}
 		break;
@@ -655,10 +655,10 @@ static int vcpu_ioctl(struct sim_vm *vm, int fd, bool placeholder,
 {
 	if (__atomic_load_n(&vm->dead, __ATOMIC_ACQUIRE))
 		return -EIO;
-	if (req == SEVMIG_KVM_RUN && vm->need_init)
+	if (req == KVM_RUN && vm->need_init)
 		return -EINVAL; /* SEV VM type without KVM_SEV_INIT2 */
 	if (placeholder)
-		return req == SEVMIG_KVM_SET_CPUID2 ? 0 : -ENOTTY;
+		return req == KVM_SET_CPUID2 ? 0 : -ENOTTY;
 	return real()->ioctl(NULL, fd, req, arg);
 }
 
@@ -961,16 +961,16 @@ SIM_EXPORT int sevmig_sim_host_cert(struct sevmig_sim_host *host,
 	if (!host || !buf)
 		return -EINVAL;
 	switch (usage) {
-	case SEVMIG_USAGE_OCA: k = &host->oca; break;
-	case SEVMIG_USAGE_PEK: k = &host->pek; break;
-	case SEVMIG_USAGE_PDH: k = &host->pdh; break;
-	case SEVMIG_USAGE_CEK: k = &host->cek; break;
+	case SEVMIG_CERT_USAGE_OCA: k = &host->oca; break;
+	case SEVMIG_CERT_USAGE_PEK: k = &host->pek; break;
+	case SEVMIG_CERT_USAGE_PDH: k = &host->pdh; break;
+	case SEVMIG_CERT_USAGE_CEK: k = &host->cek; break;
 	default: return -EINVAL;
 	}
-	if (len < SEVMIG_SEV_CERT_SIZE)
+	if (len < SEVMIG_SEV_CERT_LEN)
 		return -ENOSPC;
 	pthread_mutex_lock(&host->psp);
-	memcpy(buf, &k->cert, SEVMIG_SEV_CERT_SIZE);
+	memcpy(buf, &k->cert, SEVMIG_SEV_CERT_LEN);
 	pthread_mutex_unlock(&host->psp);
 	return 0;
 }

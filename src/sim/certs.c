@@ -26,7 +26,7 @@ static int amd_cert_build(EVP_PKEY *key, EVP_PKEY *signer, uint32_t usage,
 			  const uint8_t key_id[16], const uint8_t cert_id[16],
 			  uint8_t *out)
 {
-	struct sevmig_amd_cert_hdr h;
+	struct amd_cert_hdr h;
 	uint8_t *p = out;
 	int ret;
 
@@ -54,7 +54,7 @@ int sim_world_keys(struct sevmig_sim *sim)
 	size_t one = 64 + 3 * AMD_BYTES;
 	int ret;
 
-	_Static_assert(64 + 3 * AMD_BYTES == SEVMIG_AMD_CHAIN_2K_2K / 2, "amd");
+	_Static_assert(64 + 3 * AMD_BYTES == AMD_CHAIN_2K_2K / 2, "amd");
 	ret = simc_rsa_keygen(AMD_BITS, &sim->ark_key);
 	if (!ret)
 		ret = simc_rsa_keygen(AMD_BITS, &sim->ask_key);
@@ -64,18 +64,18 @@ int sim_world_keys(struct sevmig_sim *sim)
 		ret = simc_random(ask_id, sizeof(ask_id));
 	if (!ret) /* ASK first, then ARK: the amd_certs layout */
 		ret = amd_cert_build(sim->ask_key, sim->ark_key,
-				     SEVMIG_USAGE_ASK, ask_id, ark_id,
+				     SEVMIG_CERT_USAGE_ASK, ask_id, ark_id,
 				     sim->amd_chain);
 	if (!ret)
 		ret = amd_cert_build(sim->ark_key, sim->ark_key,
-				     SEVMIG_USAGE_ARK, ark_id, ark_id,
+				     SEVMIG_CERT_USAGE_ARK, ark_id, ark_id,
 				     sim->amd_chain + one);
 	sim->ark_off = one;
 	sim->amd_chain_len = 2 * one;
 	return ret;
 }
 
-static void sev_cert_init(struct sevmig_sev_cert *c,
+static void sev_cert_init(struct sev_cert *c,
 			  const struct sevmig_sim_host *host, uint32_t usage,
 			  uint32_t algo)
 {
@@ -85,24 +85,24 @@ static void sev_cert_init(struct sevmig_sev_cert *c,
 	c->api_minor = host->api_minor;
 	c->pub_key_usage = usage;
 	c->pub_key_algo = algo;
-	c->sig1_usage = SEVMIG_USAGE_INVALID;
-	c->sig2_usage = SEVMIG_USAGE_INVALID;
+	c->sig1_usage = SEVMIG_CERT_USAGE_NONE;
+	c->sig2_usage = SEVMIG_CERT_USAGE_NONE;
 }
 
-static int sev_sign_ecdsa(struct sevmig_sev_cert *c, int slot,
+static int sev_sign_ecdsa(struct sev_cert *c, int slot,
 			  const struct sim_key *signer)
 {
-	union sevmig_sev_sig *sig = slot == 1 ? &c->sig1 : &c->sig2;
+	union sev_sig *sig = slot == 1 ? &c->sig1 : &c->sig2;
 
 	if (slot == 1) {
 		c->sig1_usage = signer->cert.pub_key_usage;
-		c->sig1_algo = SEVMIG_ALGO_ECDSA_SHA256;
+		c->sig1_algo = SEVMIG_CERT_ALGO_ECDSA_SHA256;
 	} else {
 		c->sig2_usage = signer->cert.pub_key_usage;
-		c->sig2_algo = SEVMIG_ALGO_ECDSA_SHA256;
+		c->sig2_algo = SEVMIG_CERT_ALGO_ECDSA_SHA256;
 	}
 	return simc_ecdsa_sign(signer->pkey, EVP_sha256(), c,
-			       SEVMIG_SEV_CERT_SIGNED_SIZE, sig->ecdsa.r,
+			       SEV_CERT_SIGNED_SIZE, sig->ecdsa.r,
 			       sig->ecdsa.s);
 }
 
@@ -123,19 +123,19 @@ int sim_host_keys(struct sevmig_sim_host *host, bool regen_all, bool regen_pek)
 	int ret = 0;
 
 	if (regen_all) {
-		ret = new_key(&host->oca, host, SEVMIG_USAGE_OCA,
-			      SEVMIG_ALGO_ECDSA_SHA256);
+		ret = new_key(&host->oca, host, SEVMIG_CERT_USAGE_OCA,
+			      SEVMIG_CERT_ALGO_ECDSA_SHA256);
 		if (!ret)
 			ret = sev_sign_ecdsa(&host->oca.cert, 1, &host->oca);
 		if (!ret)
-			ret = new_key(&host->cek, host, SEVMIG_USAGE_CEK,
-				      SEVMIG_ALGO_ECDSA_SHA256);
+			ret = new_key(&host->cek, host, SEVMIG_CERT_USAGE_CEK,
+				      SEVMIG_CERT_ALGO_ECDSA_SHA256);
 		if (!ret) {
-			host->cek.cert.sig1_usage = SEVMIG_USAGE_ASK;
-			host->cek.cert.sig1_algo = SEVMIG_ALGO_RSA_SHA256;
+			host->cek.cert.sig1_usage = SEVMIG_CERT_USAGE_ASK;
+			host->cek.cert.sig1_algo = SEVMIG_CERT_ALGO_RSA_SHA256;
 			ret = simc_rsa_pss_sign(sim->ask_key, EVP_sha256(),
 						&host->cek.cert,
-						SEVMIG_SEV_CERT_SIGNED_SIZE,
+						SEV_CERT_SIGNED_SIZE,
 						host->cek.cert.sig1.rsa,
 						AMD_BYTES);
 		}
@@ -143,16 +143,16 @@ int sim_host_keys(struct sevmig_sim_host *host, bool regen_all, bool regen_pek)
 			ret = simc_random(host->id, sizeof(host->id));
 	}
 	if (!ret && (regen_all || regen_pek)) {
-		ret = new_key(&host->pek, host, SEVMIG_USAGE_PEK,
-			      SEVMIG_ALGO_ECDSA_SHA256);
+		ret = new_key(&host->pek, host, SEVMIG_CERT_USAGE_PEK,
+			      SEVMIG_CERT_ALGO_ECDSA_SHA256);
 		if (!ret) /* like real PEKs: sig1 by the OCA, sig2 by the CEK */
 			ret = sev_sign_ecdsa(&host->pek.cert, 1, &host->oca);
 		if (!ret)
 			ret = sev_sign_ecdsa(&host->pek.cert, 2, &host->cek);
 	}
 	if (!ret)
-		ret = new_key(&host->pdh, host, SEVMIG_USAGE_PDH,
-			      SEVMIG_ALGO_ECDH_SHA256);
+		ret = new_key(&host->pdh, host, SEVMIG_CERT_USAGE_PDH,
+			      SEVMIG_CERT_ALGO_ECDH_SHA256);
 	if (!ret)
 		ret = sev_sign_ecdsa(&host->pdh.cert, 1, &host->pek);
 	return ret;
@@ -163,11 +163,11 @@ int sim_host_keys(struct sevmig_sim_host *host, bool regen_all, bool regen_pek)
 static const EVP_MD *sig_md(uint32_t algo)
 {
 	switch (algo) {
-	case SEVMIG_ALGO_ECDSA_SHA256:
-	case SEVMIG_ALGO_RSA_SHA256:
+	case SEVMIG_CERT_ALGO_ECDSA_SHA256:
+	case SEVMIG_CERT_ALGO_RSA_SHA256:
 		return EVP_sha256();
-	case SEVMIG_ALGO_ECDSA_SHA384:
-	case SEVMIG_ALGO_RSA_SHA384:
+	case SEVMIG_CERT_ALGO_ECDSA_SHA384:
+	case SEVMIG_CERT_ALGO_RSA_SHA384:
 		return EVP_sha384();
 	default:
 		return NULL;
@@ -175,7 +175,7 @@ static const EVP_MD *sig_md(uint32_t algo)
 }
 
 /* The signature slot of @c made by a key of @usage, or NULL. */
-static const union sevmig_sev_sig *find_sig(const struct sevmig_sev_cert *c,
+static const union sev_sig *find_sig(const struct sev_cert *c,
 					    uint32_t usage, uint32_t *algo)
 {
 	if (c->sig1_usage == usage) {
@@ -189,16 +189,16 @@ static const union sevmig_sev_sig *find_sig(const struct sevmig_sev_cert *c,
 	return NULL;
 }
 
-static bool sev_cert_sane(const struct sevmig_sev_cert *c)
+static bool sev_cert_sane(const struct sev_cert *c)
 {
-	return c->version == 1 && c->pub_key_usage >= SEVMIG_USAGE_OCA &&
-	       c->pub_key_usage <= SEVMIG_USAGE_CEK;
+	return c->version == 1 && c->pub_key_usage >= SEVMIG_CERT_USAGE_OCA &&
+	       c->pub_key_usage <= SEVMIG_CERT_USAGE_CEK;
 }
 
-int sim_verify_sev_by_sev(const struct sevmig_sev_cert *c,
-			  const struct sevmig_sev_cert *signer)
+int sim_verify_sev_by_sev(const struct sev_cert *c,
+			  const struct sev_cert *signer)
 {
-	const union sevmig_sev_sig *sig;
+	const union sev_sig *sig;
 	const EVP_MD *md;
 	EVP_PKEY *key;
 	uint32_t algo = 0;
@@ -206,27 +206,27 @@ int sim_verify_sev_by_sev(const struct sevmig_sev_cert *c,
 
 	if (!sev_cert_sane(c) || !sev_cert_sane(signer))
 		return -EINVAL;
-	if (signer->pub_key_algo != SEVMIG_ALGO_ECDSA_SHA256 &&
-	    signer->pub_key_algo != SEVMIG_ALGO_ECDSA_SHA384)
+	if (signer->pub_key_algo != SEVMIG_CERT_ALGO_ECDSA_SHA256 &&
+	    signer->pub_key_algo != SEVMIG_CERT_ALGO_ECDSA_SHA384)
 		return -EINVAL; /* ECDH and RSA keys do not sign SEV certs here */
 	sig = find_sig(c, signer->pub_key_usage, &algo);
 	if (!sig)
 		return -ENOKEY;
 	md = sig_md(algo);
-	if (!md || (algo != SEVMIG_ALGO_ECDSA_SHA256 &&
-		    algo != SEVMIG_ALGO_ECDSA_SHA384))
+	if (!md || (algo != SEVMIG_CERT_ALGO_ECDSA_SHA256 &&
+		    algo != SEVMIG_CERT_ALGO_ECDSA_SHA384))
 		return -EINVAL;
 	key = simc_ec_pub_from_cert(&signer->pub_key.ecc);
 	if (!key)
 		return -EINVAL;
-	ret = simc_ecdsa_verify(key, md, c, SEVMIG_SEV_CERT_SIGNED_SIZE,
+	ret = simc_ecdsa_verify(key, md, c, SEV_CERT_SIGNED_SIZE,
 				sig->ecdsa.r, sig->ecdsa.s);
 	EVP_PKEY_free(key);
 	return ret;
 }
 
 struct amd_view {
-	struct sevmig_amd_cert_hdr h;
+	struct amd_cert_hdr h;
 	const uint8_t *exp, *mod, *sig;
 	size_t exp_len, mod_len, signed_len, total;
 };
@@ -235,7 +235,7 @@ struct amd_view {
 static int amd_parse(const uint8_t *p, size_t len, size_t sig_len,
 		     struct amd_view *v)
 {
-	if (len < SEVMIG_AMD_CERT_HDR_SIZE)
+	if (len < AMD_CERT_HDR_SIZE)
 		return -EINVAL;
 	memcpy(&v->h, p, sizeof(v->h));
 	if (v->h.version != 1 ||
@@ -246,11 +246,11 @@ static int amd_parse(const uint8_t *p, size_t len, size_t sig_len,
 	v->mod_len = v->h.modulus_size_bits / 8;
 	if (!sig_len)
 		sig_len = v->mod_len;
-	v->signed_len = SEVMIG_AMD_CERT_HDR_SIZE + v->exp_len + v->mod_len;
+	v->signed_len = AMD_CERT_HDR_SIZE + v->exp_len + v->mod_len;
 	v->total = v->signed_len + sig_len;
 	if (v->total > len)
 		return -EINVAL;
-	v->exp = p + SEVMIG_AMD_CERT_HDR_SIZE;
+	v->exp = p + AMD_CERT_HDR_SIZE;
 	v->mod = v->exp + v->exp_len;
 	v->sig = v->mod + v->mod_len;
 	return 0;
@@ -285,7 +285,7 @@ int sim_verify_amd_by_amd(const uint8_t *c, size_t clen, const uint8_t *s,
 	if (amd_parse(s, slen, 0, &sv) && amd_parse(s, slen, 256, &sv) &&
 	    amd_parse(s, slen, 512, &sv))
 		return -EINVAL;
-	if (clen < SEVMIG_AMD_CERT_HDR_SIZE)
+	if (clen < AMD_CERT_HDR_SIZE)
 		return -EINVAL;
 	memcpy(&cv.h, c, sizeof(cv.h));
 	if (memcmp(&cv.h.certifying_id_0, &sv.h.key_id_0, 16))
@@ -312,10 +312,10 @@ static int amd_parse_any(const uint8_t *s, size_t slen, struct amd_view *v)
 	return -EINVAL;
 }
 
-int sim_verify_sev_by_amd(const struct sevmig_sev_cert *c, const uint8_t *s,
+int sim_verify_sev_by_amd(const struct sev_cert *c, const uint8_t *s,
 			  size_t slen)
 {
-	const union sevmig_sev_sig *sig;
+	const union sev_sig *sig;
 	struct amd_view sv;
 	uint32_t algo = 0;
 	EVP_PKEY *key;
@@ -326,14 +326,14 @@ int sim_verify_sev_by_amd(const struct sevmig_sev_cert *c, const uint8_t *s,
 	sig = find_sig(c, sv.h.key_usage, &algo);
 	if (!sig)
 		return -ENOKEY;
-	if ((algo != SEVMIG_ALGO_RSA_SHA256 && algo != SEVMIG_ALGO_RSA_SHA384) ||
+	if ((algo != SEVMIG_CERT_ALGO_RSA_SHA256 && algo != SEVMIG_CERT_ALGO_RSA_SHA384) ||
 	    sv.mod_len > sizeof(sig->rsa))
 		return -EINVAL;
 	key = amd_key(&sv);
 	if (!key)
 		return -EINVAL;
 	ret = simc_rsa_pss_verify(key, sig_md(algo), c,
-				  SEVMIG_SEV_CERT_SIGNED_SIZE, sig->rsa,
+				  SEV_CERT_SIGNED_SIZE, sig->rsa,
 				  sv.mod_len);
 	EVP_PKEY_free(key);
 	return ret;
@@ -343,13 +343,13 @@ SIM_EXPORT int sevmig_sim_cert_verify(const void *cert, size_t cert_len,
 				      const void *signer, size_t signer_len,
 				      uint32_t flags)
 {
-	struct sevmig_sev_cert c, s;
+	struct sev_cert c, s;
 	bool c_sev, s_sev;
 
 	if (!cert || !signer || flags)
 		return -EINVAL;
-	c_sev = cert_len == SEVMIG_SEV_CERT_SIZE;
-	s_sev = signer_len == SEVMIG_SEV_CERT_SIZE;
+	c_sev = cert_len == SEVMIG_SEV_CERT_LEN;
+	s_sev = signer_len == SEVMIG_SEV_CERT_LEN;
 	if (c_sev)
 		memcpy(&c, cert, sizeof(c));
 	if (s_sev)
@@ -368,8 +368,8 @@ SIM_EXPORT int sevmig_sim_cert_verify(const void *cert, size_t cert_len,
 static uint32_t fw_of(int err)
 {
 	if (err == -EKEYREJECTED || err == -ENOKEY)
-		return SEVMIG_SEV_RET_BAD_SIGNATURE;
-	return SEVMIG_SEV_RET_INVALID_CERTIFICATE;
+		return SEV_RET_BAD_SIGNATURE;
+	return SEV_RET_INVALID_CERTIFICATE;
 }
 
 static bool known_ark(struct sevmig_sim *sim, const uint8_t *ark, size_t len)
@@ -385,27 +385,27 @@ static bool known_ark(struct sevmig_sim *sim, const uint8_t *ark, size_t len)
 }
 
 uint32_t sim_check_sev_chain(struct sevmig_sim *sim,
-			     const struct sevmig_sev_cert *pdh,
+			     const struct sev_cert *pdh,
 			     const uint8_t *plat, uint32_t plat_len,
 			     const uint8_t *amd, uint32_t amd_len)
 {
-	struct sevmig_sev_cert pek, oca, cek;
+	struct sev_cert pek, oca, cek;
 	struct amd_view ask, ark;
 	size_t ask_len = 0;
 	int ret;
 
-	if (plat_len != SEVMIG_SEV_PLAT_CHAIN_SIZE)
-		return SEVMIG_SEV_RET_INVALID_LEN;
-	if (amd_len != SEVMIG_AMD_CHAIN_2K_2K && amd_len != SEVMIG_AMD_CHAIN_4K_2K &&
-	    amd_len != SEVMIG_AMD_CHAIN_2K_4K && amd_len != SEVMIG_AMD_CHAIN_4K_4K)
-		return SEVMIG_SEV_RET_INVALID_LEN;
+	if (plat_len != SEVMIG_PLAT_CHAIN_LEN)
+		return SEV_RET_INVALID_LEN;
+	if (amd_len != AMD_CHAIN_2K_2K && amd_len != AMD_CHAIN_4K_2K &&
+	    amd_len != AMD_CHAIN_2K_4K && amd_len != AMD_CHAIN_4K_4K)
+		return SEV_RET_INVALID_LEN;
 	memcpy(&pek, plat, sizeof(pek));
-	memcpy(&oca, plat + SEVMIG_SEV_CERT_SIZE, sizeof(oca));
-	memcpy(&cek, plat + 2 * SEVMIG_SEV_CERT_SIZE, sizeof(cek));
-	if (pek.pub_key_usage != SEVMIG_USAGE_PEK ||
-	    oca.pub_key_usage != SEVMIG_USAGE_OCA ||
-	    cek.pub_key_usage != SEVMIG_USAGE_CEK)
-		return SEVMIG_SEV_RET_INVALID_CERTIFICATE;
+	memcpy(&oca, plat + SEVMIG_SEV_CERT_LEN, sizeof(oca));
+	memcpy(&cek, plat + 2 * SEVMIG_SEV_CERT_LEN, sizeof(cek));
+	if (pek.pub_key_usage != SEVMIG_CERT_USAGE_PEK ||
+	    oca.pub_key_usage != SEVMIG_CERT_USAGE_OCA ||
+	    cek.pub_key_usage != SEVMIG_CERT_USAGE_CEK)
+		return SEV_RET_INVALID_CERTIFICATE;
 	/* Split ASK || ARK: the ASK's signature is as long as the ARK's key. */
 	for (size_t sig = 256; sig <= 512 && !ask_len; sig += 256) {
 		if (amd_parse(amd, amd_len, sig, &ask) ||
@@ -414,11 +414,11 @@ uint32_t sim_check_sev_chain(struct sevmig_sim *sim,
 			continue;
 		ask_len = ask.total;
 	}
-	if (!ask_len || ask.h.key_usage != SEVMIG_USAGE_ASK ||
-	    ark.h.key_usage != SEVMIG_USAGE_ARK)
-		return SEVMIG_SEV_RET_INVALID_CERTIFICATE;
+	if (!ask_len || ask.h.key_usage != SEVMIG_CERT_USAGE_ASK ||
+	    ark.h.key_usage != SEVMIG_CERT_USAGE_ARK)
+		return SEV_RET_INVALID_CERTIFICATE;
 	if (!known_ark(sim, amd + ask_len, amd_len - ask_len))
-		return SEVMIG_SEV_RET_INVALID_CERTIFICATE;
+		return SEV_RET_INVALID_CERTIFICATE;
 	ret = sim_verify_amd_by_amd(amd + ask_len, amd_len - ask_len,
 				    amd + ask_len, amd_len - ask_len);
 	if (!ret)
@@ -457,7 +457,7 @@ SIM_EXPORT int sevmig_sim_trust_ark(struct sevmig_sim *sim, const void *ark,
 	int ret;
 
 	if (!sim || !ark || flags || amd_parse(ark, len, 0, &v) ||
-	    v.total != len || v.h.key_usage != SEVMIG_USAGE_ARK)
+	    v.total != len || v.h.key_usage != SEVMIG_CERT_USAGE_ARK)
 		return -EINVAL;
 	ret = sim_verify_amd_by_amd(ark, len, ark, len);
 	if (ret)

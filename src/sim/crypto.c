@@ -57,7 +57,7 @@ static int bn_to_le(const BIGNUM *bn, uint8_t *out, size_t len)
 	return BN_bn2lebinpad(bn, out, (int)len) == (int)len ? 0 : -EIO;
 }
 
-int simc_ec_pub_to_cert(EVP_PKEY *key, struct sevmig_sev_ecc_pubkey *out)
+int simc_ec_pub_to_cert(EVP_PKEY *key, struct sev_ecc_pubkey *out)
 {
 	BIGNUM *x = NULL, *y = NULL;
 	int ret = -EIO;
@@ -66,7 +66,7 @@ int simc_ec_pub_to_cert(EVP_PKEY *key, struct sevmig_sev_ecc_pubkey *out)
 	    EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &y) != 1)
 		goto out;
 	memset(out, 0, sizeof(*out));
-	out->curve = SEVMIG_CURVE_P384;
+	out->curve = SEVMIG_CERT_CURVE_P384;
 	if (bn_to_le(x, out->qx, sizeof(out->qx)) ||
 	    bn_to_le(y, out->qy, sizeof(out->qy)))
 		goto out;
@@ -77,7 +77,7 @@ out:
 	return ret;
 }
 
-EVP_PKEY *simc_ec_pub_from_cert(const struct sevmig_sev_ecc_pubkey *in)
+EVP_PKEY *simc_ec_pub_from_cert(const struct sev_ecc_pubkey *in)
 {
 	uint8_t pt[1 + 2 * 48];
 	size_t clen;
@@ -86,17 +86,17 @@ EVP_PKEY *simc_ec_pub_from_cert(const struct sevmig_sev_ecc_pubkey *in)
 	EVP_PKEY *key = NULL;
 	OSSL_PARAM params[3];
 
-	if (in->curve == SEVMIG_CURVE_P384) {
+	if (in->curve == SEVMIG_CERT_CURVE_P384) {
 		clen = 48;
 		group = "P-384";
-	} else if (in->curve == SEVMIG_CURVE_P256) {
+	} else if (in->curve == SEVMIG_CERT_CURVE_P256) {
 		clen = 32;
 		group = "P-256";
 	} else {
 		return NULL;
 	}
 	/* Bytes beyond the curve size must be zero padding. */
-	for (size_t i = clen; i < SEVMIG_ECC_PARAM_SIZE; i++)
+	for (size_t i = clen; i < SEV_ECC_PARAM_SIZE; i++)
 		if (in->qx[i] || in->qy[i])
 			return NULL;
 	pt[0] = 0x04;
@@ -236,7 +236,7 @@ int simc_rsa_pss_sign(EVP_PKEY *key, const EVP_MD *md, const void *data,
 		      size_t len, uint8_t *sig_le, size_t sig_len)
 {
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-	uint8_t be[SEVMIG_RSA_MAX_BYTES];
+	uint8_t be[SEV_RSA_MAX_BYTES];
 	size_t blen = sizeof(be);
 	int ret = -EIO;
 
@@ -255,7 +255,7 @@ int simc_rsa_pss_verify(EVP_PKEY *key, const EVP_MD *md, const void *data,
 			size_t len, const uint8_t *sig_le, size_t sig_len)
 {
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-	uint8_t be[SEVMIG_RSA_MAX_BYTES];
+	uint8_t be[SEV_RSA_MAX_BYTES];
 	int ret = -EIO;
 
 	if (!mctx || sig_len > sizeof(be) || pss_init(mctx, key, md, false))

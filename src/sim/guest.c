@@ -23,7 +23,7 @@
 struct gc {
 	struct sevmig_sim_host *host;
 	struct sim_vm *vm;
-	struct sevmig_kvm_sev_cmd *c;
+	struct kvm_sev_cmd *c;
 	uint32_t *fw;
 };
 
@@ -41,7 +41,7 @@ static void *uptr(uint64_t a)
 /* psp_copy_user_blob(): the kernel's blob rules. */
 static int blob(uint64_t uaddr, uint32_t len)
 {
-	if (!uaddr || !len || len > SEVMIG_SEV_FW_BLOB_MAX_SIZE)
+	if (!uaddr || !len || len > SEV_FW_BLOB_MAX_SIZE)
 		return -EINVAL;
 	return 0;
 }
@@ -60,12 +60,12 @@ static struct sim_guest *fw_guest(struct gc *g, int *ret)
 	struct sim_guest *guest;
 
 	if (g->host->pstate != SIM_PSTATE_WORKING) {
-		*ret = fw_fail(g, SEVMIG_SEV_RET_INVALID_PLATFORM_STATE);
+		*ret = fw_fail(g, SEV_RET_INVALID_PLATFORM_STATE);
 		return NULL;
 	}
 	guest = sim_guest_find(g->host, g->vm->handle);
 	if (!guest)
-		*ret = fw_fail(g, SEVMIG_SEV_RET_INVALID_GUEST);
+		*ret = fw_fail(g, SEV_RET_INVALID_GUEST);
 	return guest;
 }
 
@@ -111,14 +111,14 @@ static int activate(struct gc *g, struct sim_guest *guest)
 static int fw_policy_ok(struct gc *g, uint32_t policy)
 {
 	struct sevmig_sim_host *h = g->host;
-	unsigned maj = SEVMIG_POLICY_API_MAJOR(policy);
-	unsigned min = SEVMIG_POLICY_API_MINOR(policy);
+	unsigned maj = SEV_POLICY_API_MAJOR(policy);
+	unsigned min = SEV_POLICY_API_MINOR(policy);
 
-	if ((policy & SEVMIG_POLICY_RESERVED) || maj > h->api_major ||
+	if ((policy & SEVMIG_GUEST_POLICY_RESERVED) || maj > h->api_major ||
 	    (maj == h->api_major && min > h->api_minor))
-		return fw_fail(g, SEVMIG_SEV_RET_POLICY_FAILURE);
-	if ((policy & SEVMIG_POLICY_ES) && !(h->config & SEVMIG_SIM_CONFIG_ES))
-		return fw_fail(g, SEVMIG_SEV_RET_UNSUPPORTED);
+		return fw_fail(g, SEV_RET_POLICY_FAILURE);
+	if ((policy & SEVMIG_GUEST_POLICY_ES) && !(h->config & SEVMIG_SIM_CONFIG_ES))
+		return fw_fail(g, SEV_RET_UNSUPPORTED);
 	return 0;
 }
 
@@ -131,9 +131,9 @@ static int fw_key_share(struct gc *g, uint32_t handle, uint32_t policy)
 		return 0;
 	other = sim_guest_find(g->host, handle);
 	if (!other)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_GUEST);
-	if ((other->policy & SEVMIG_POLICY_NOKS) || other->policy != policy)
-		return fw_fail(g, SEVMIG_SEV_RET_POLICY_FAILURE);
+		return fw_fail(g, SEV_RET_INVALID_GUEST);
+	if ((other->policy & SEVMIG_GUEST_POLICY_NOKS) || other->policy != policy)
+		return fw_fail(g, SEV_RET_POLICY_FAILURE);
 	return 0;
 }
 
@@ -147,22 +147,22 @@ static int cmd_init(struct gc *g)
 	int ret;
 
 	memset(&d, 0, sizeof(d));
-	if (g->c->id == SEVMIG_KVM_SEV_INIT2) {
+	if (g->c->id == KVM_SEV_INIT2) {
 		if (!vm->need_init)
 			return -EINVAL;
 		if (!g->c->data)
 			return -EFAULT;
 		memcpy(&d, uptr(g->c->data), sizeof(d));
-		es = vm->type == SEVMIG_KVM_X86_SEV_ES_VM;
+		es = vm->type == KVM_X86_SEV_ES_VM;
 		for (size_t i = 0; i < SIM_ARRAY_SIZE(d.pad2); i++)
 			if (d.pad2[i])
 				return -EINVAL;
 		if (es && !(g->host->config & SEVMIG_SIM_CONFIG_ES))
 			return -EINVAL;
 	} else {
-		if (vm->type != SEVMIG_KVM_X86_DEFAULT_VM)
+		if (vm->type != KVM_X86_DEFAULT_VM)
 			return -EINVAL;
-		es = g->c->id == SEVMIG_KVM_SEV_ES_INIT;
+		es = g->c->id == KVM_SEV_ES_INIT;
 		if (es && !(g->host->config & SEVMIG_SIM_CONFIG_ES))
 			return -ENOTTY;
 	}
@@ -186,7 +186,7 @@ static int cmd_init(struct gc *g)
 
 static int cmd_launch_start(struct gc *g)
 {
-	struct sevmig_kvm_sev_launch_start p;
+	struct kvm_sev_launch_start p;
 	struct sim_guest *guest;
 	int ret;
 
@@ -202,17 +202,17 @@ static int cmd_launch_start(struct gc *g)
 	if (ret)
 		return ret;
 	if (g->host->pstate == SIM_PSTATE_UNINIT)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_PLATFORM_STATE);
+		return fw_fail(g, SEV_RET_INVALID_PLATFORM_STATE);
 	ret = fw_key_share(g, p.handle, p.policy);
-	if (!ret && p.dh_uaddr && p.dh_len != SEVMIG_SEV_CERT_SIZE)
-		ret = fw_fail(g, SEVMIG_SEV_RET_INVALID_LEN);
-	if (!ret && p.session_uaddr && p.session_len != SEVMIG_SEV_SESSION_SIZE)
-		ret = fw_fail(g, SEVMIG_SEV_RET_INVALID_LEN);
+	if (!ret && p.dh_uaddr && p.dh_len != SEVMIG_SEV_CERT_LEN)
+		ret = fw_fail(g, SEV_RET_INVALID_LEN);
+	if (!ret && p.session_uaddr && p.session_len != SEVMIG_SESSION_LEN)
+		ret = fw_fail(g, SEV_RET_INVALID_LEN);
 	if (!ret)
 		ret = fw_policy_ok(g, p.policy);
 	if (ret)
 		return ret;
-	guest = guest_new(g->host, p.policy, SEVMIG_SEV_GSTATE_LUPDATE);
+	guest = guest_new(g->host, p.policy, SEV_GSTATE_LUPDATE);
 	if (!guest)
 		return -ENOMEM;
 	*g->fw = 0;
@@ -243,12 +243,12 @@ static int cmd_launch_update_data(struct gc *g)
 	guest = fw_guest(g, &ret);
 	if (!guest)
 		return ret;
-	if (guest->state != SEVMIG_SEV_GSTATE_LUPDATE)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_GUEST_STATE);
+	if (guest->state != SEV_GSTATE_LUPDATE)
+		return fw_fail(g, SEV_RET_INVALID_GUEST_STATE);
 	if (p.uaddr & 15u)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_ADDRESS);
+		return fw_fail(g, SEV_RET_INVALID_ADDRESS);
 	if (p.len & 15u)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_LEN);
+		return fw_fail(g, SEV_RET_INVALID_LEN);
 	*g->fw = 0;
 	return simc_sha256(guest->digest, sizeof(guest->digest), uptr(p.uaddr),
 			   p.len, guest->digest);
@@ -270,8 +270,8 @@ static int cmd_launch_update_vmsa(struct gc *g)
 		guest = fw_guest(g, &ret);
 		if (!guest)
 			return ret;
-		if (guest->state != SEVMIG_SEV_GSTATE_LUPDATE)
-			return fw_fail(g, SEVMIG_SEV_RET_INVALID_GUEST_STATE);
+		if (guest->state != SEV_GSTATE_LUPDATE)
+			return fw_fail(g, SEV_RET_INVALID_GUEST_STATE);
 		*g->fw = 0;
 		g->vm->nr_vmsa = i + 1;
 	}
@@ -291,7 +291,7 @@ static int cmd_launch_measure(struct gc *g)
 	if (!g->c->data)
 		return -EFAULT;
 	memcpy(&p, uptr(g->c->data), sizeof(p));
-	if (p.len && p.uaddr && p.len > SEVMIG_SEV_FW_BLOB_MAX_SIZE)
+	if (p.len && p.uaddr && p.len > SEV_FW_BLOB_MAX_SIZE)
 		return -EINVAL;
 	len = p.uaddr ? p.len : 0;
 	ret = issue(g, g->vm->sev_fd);
@@ -303,10 +303,10 @@ static int cmd_launch_measure(struct gc *g)
 	if (len < SIM_MEASURE_LEN) {
 		p.len = SIM_MEASURE_LEN;
 		memcpy(uptr(g->c->data), &p, sizeof(p));
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_LEN);
+		return fw_fail(g, SEV_RET_INVALID_LEN);
 	}
-	if (guest->state != SEVMIG_SEV_GSTATE_LUPDATE)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_GUEST_STATE);
+	if (guest->state != SEV_GSTATE_LUPDATE)
+		return fw_fail(g, SEV_RET_INVALID_GUEST_STATE);
 	/* HMAC(key, 0x04 || api || build || policy || digest || mnonce) */
 	msg[0] = 0x04;
 	msg[1] = g->host->api_major;
@@ -322,7 +322,7 @@ static int cmd_launch_measure(struct gc *g)
 		return ret;
 	memcpy(out + 32, msg + 40, 16);
 	memcpy(uptr(p.uaddr), out, sizeof(out));
-	guest->state = SEVMIG_SEV_GSTATE_LSECRET;
+	guest->state = SEV_GSTATE_LSECRET;
 	*g->fw = 0;
 	p.len = SIM_MEASURE_LEN;
 	memcpy(uptr(g->c->data), &p, sizeof(p));
@@ -345,7 +345,7 @@ static int cmd_transition(struct gc *g, uint32_t from, uint32_t to,
 	if (!guest)
 		return ret;
 	if (guest->state != from)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_GUEST_STATE);
+		return fw_fail(g, SEV_RET_INVALID_GUEST_STATE);
 	if (close_chan)
 		chan_close(guest);
 	guest->state = to;
@@ -355,7 +355,7 @@ static int cmd_transition(struct gc *g, uint32_t from, uint32_t to,
 
 static int cmd_guest_status(struct gc *g)
 {
-	struct sevmig_kvm_sev_guest_status st;
+	struct kvm_sev_guest_status st;
 	struct sim_guest *guest;
 	int ret;
 
@@ -365,10 +365,10 @@ static int cmd_guest_status(struct gc *g)
 	if (ret)
 		return ret;
 	if (g->host->pstate == SIM_PSTATE_UNINIT)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_PLATFORM_STATE);
+		return fw_fail(g, SEV_RET_INVALID_PLATFORM_STATE);
 	guest = sim_guest_find(g->host, g->vm->handle);
 	if (!guest)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_GUEST);
+		return fw_fail(g, SEV_RET_INVALID_GUEST);
 	*g->fw = 0;
 	st.handle = guest->handle;
 	st.policy = guest->policy;
@@ -388,25 +388,25 @@ struct session {
 	uint8_t wrap_mac[32];
 	uint8_t policy_mac[32];
 };
-_Static_assert(sizeof(struct session) == SEVMIG_SEV_SESSION_SIZE, "session");
+_Static_assert(sizeof(struct session) == SEVMIG_SESSION_LEN, "session");
 
 struct pkt_hdr {
 	uint32_t flags;
 	uint8_t iv[16];
 	uint8_t mac[32];
 } __attribute__((packed));
-_Static_assert(sizeof(struct pkt_hdr) == SEVMIG_SEV_PACKET_HDR_SIZE, "hdr");
+_Static_assert(sizeof(struct pkt_hdr) == SEVMIG_PACKET_HDR_LEN, "hdr");
 
 /* The peer's PDH as a key, or NULL (not an ECDH P-384 PDH). */
 static EVP_PKEY *pdh_key(const uint8_t *cert)
 {
-	struct sevmig_sev_cert c;
+	struct sev_cert c;
 
 	memcpy(&c, cert, sizeof(c));
-	if (c.pub_key_usage != SEVMIG_USAGE_PDH ||
-	    (c.pub_key_algo != SEVMIG_ALGO_ECDH_SHA256 &&
-	     c.pub_key_algo != SEVMIG_ALGO_ECDH_SHA384) ||
-	    c.pub_key.ecc.curve != SEVMIG_CURVE_P384)
+	if (c.pub_key_usage != SEVMIG_CERT_USAGE_PDH ||
+	    (c.pub_key_algo != SEVMIG_CERT_ALGO_ECDH_SHA256 &&
+	     c.pub_key_algo != SEVMIG_CERT_ALGO_ECDH_SHA384) ||
+	    c.pub_key.ecc.curve != SEVMIG_CERT_CURVE_P384)
 		return NULL;
 	return simc_ec_pub_from_cert(&c.pub_key.ecc);
 }
@@ -450,7 +450,7 @@ static int packet_mac(const uint8_t tik[16], uint32_t flags,
 
 static int cmd_send_start(struct gc *g)
 {
-	struct sevmig_kvm_sev_send_start p;
+	struct kvm_sev_send_start p;
 	struct sim_guest *guest;
 	struct session s;
 	uint8_t tk[32], kek[16], kik[16];
@@ -464,7 +464,7 @@ static int cmd_send_start(struct gc *g)
 	memcpy(&p, uptr(g->c->data), sizeof(p));
 	if (p.session_len) {
 		if (!p.pdh_cert_uaddr || !p.pdh_cert_len || !p.session_uaddr ||
-		    p.session_len > SEVMIG_SEV_FW_BLOB_MAX_SIZE)
+		    p.session_len > SEV_FW_BLOB_MAX_SIZE)
 			return -EINVAL;
 		if (blob(p.pdh_cert_uaddr, p.pdh_cert_len) ||
 		    blob(p.plat_certs_uaddr, p.plat_certs_len) ||
@@ -477,19 +477,19 @@ static int cmd_send_start(struct gc *g)
 	guest = fw_guest(g, &ret);
 	if (!guest)
 		return ret;
-	if (p.session_len != SEVMIG_SEV_SESSION_SIZE) {
-		p.session_len = SEVMIG_SEV_SESSION_SIZE;
+	if (p.session_len != SEVMIG_SESSION_LEN) {
+		p.session_len = SEVMIG_SESSION_LEN;
 		memcpy(uptr(g->c->data), &p, sizeof(p));
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_LEN);
+		return fw_fail(g, SEV_RET_INVALID_LEN);
 	}
-	if (guest->state != SEVMIG_SEV_GSTATE_RUNNING)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_GUEST_STATE);
-	if (guest->policy & SEVMIG_POLICY_NOSEND)
-		return fw_fail(g, SEVMIG_SEV_RET_POLICY_FAILURE);
-	if (p.pdh_cert_len != SEVMIG_SEV_CERT_SIZE)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_LEN);
-	if (guest->policy & SEVMIG_POLICY_SEV) {
-		struct sevmig_sev_cert pdh, pek;
+	if (guest->state != SEV_GSTATE_RUNNING)
+		return fw_fail(g, SEV_RET_INVALID_GUEST_STATE);
+	if (guest->policy & SEVMIG_GUEST_POLICY_NOSEND)
+		return fw_fail(g, SEV_RET_POLICY_FAILURE);
+	if (p.pdh_cert_len != SEVMIG_SEV_CERT_LEN)
+		return fw_fail(g, SEV_RET_INVALID_LEN);
+	if (guest->policy & SEVMIG_GUEST_POLICY_SEV) {
+		struct sev_cert pdh, pek;
 		uint32_t st;
 
 		memcpy(&pdh, uptr(p.pdh_cert_uaddr), sizeof(pdh));
@@ -501,30 +501,30 @@ static int cmd_send_start(struct gc *g)
 		if (st)
 			return fw_fail(g, st);
 		memcpy(&pek, uptr(p.plat_certs_uaddr), sizeof(pek));
-		if (pek.api_major < SEVMIG_POLICY_API_MAJOR(guest->policy) ||
-		    (pek.api_major == SEVMIG_POLICY_API_MAJOR(guest->policy) &&
-		     pek.api_minor < SEVMIG_POLICY_API_MINOR(guest->policy)))
-			return fw_fail(g, SEVMIG_SEV_RET_POLICY_FAILURE);
+		if (pek.api_major < SEV_POLICY_API_MAJOR(guest->policy) ||
+		    (pek.api_major == SEV_POLICY_API_MAJOR(guest->policy) &&
+		     pek.api_minor < SEV_POLICY_API_MINOR(guest->policy)))
+			return fw_fail(g, SEV_RET_POLICY_FAILURE);
 	}
-	if (guest->policy & SEVMIG_POLICY_DOMAIN) {
-		struct sevmig_sev_cert pdh, pek, oca;
+	if (guest->policy & SEVMIG_GUEST_POLICY_DOMAIN) {
+		struct sev_cert pdh, pek, oca;
 		const uint8_t *plat = uptr(p.plat_certs_uaddr);
 
-		if (p.plat_certs_len != SEVMIG_SEV_PLAT_CHAIN_SIZE)
-			return fw_fail(g, SEVMIG_SEV_RET_INVALID_LEN);
+		if (p.plat_certs_len != SEVMIG_PLAT_CHAIN_LEN)
+			return fw_fail(g, SEV_RET_INVALID_LEN);
 		memcpy(&pdh, uptr(p.pdh_cert_uaddr), sizeof(pdh));
 		memcpy(&pek, plat, sizeof(pek));
-		memcpy(&oca, plat + SEVMIG_SEV_CERT_SIZE, sizeof(oca));
+		memcpy(&oca, plat + SEVMIG_SEV_CERT_LEN, sizeof(oca));
 		if (sim_verify_sev_by_sev(&oca, &oca) ||
 		    sim_verify_sev_by_sev(&pek, &oca) ||
 		    sim_verify_sev_by_sev(&pdh, &pek))
-			return fw_fail(g, SEVMIG_SEV_RET_BAD_SIGNATURE);
+			return fw_fail(g, SEV_RET_BAD_SIGNATURE);
 		if (memcmp(&oca, &g->host->oca.cert, sizeof(oca)))
-			return fw_fail(g, SEVMIG_SEV_RET_POLICY_FAILURE);
+			return fw_fail(g, SEV_RET_POLICY_FAILURE);
 	}
 	peer = pdh_key(uptr(p.pdh_cert_uaddr));
 	if (!peer)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_CERTIFICATE);
+		return fw_fail(g, SEV_RET_INVALID_CERTIFICATE);
 	ret = simc_random(s.nonce, sizeof(s.nonce));
 	if (!ret)
 		ret = simc_random(s.wrap_iv, sizeof(s.wrap_iv));
@@ -544,10 +544,10 @@ static int cmd_send_start(struct gc *g)
 		memcpy(guest->tek, tk, 16);
 		memcpy(guest->tik, tk + 16, 16);
 		guest->chan = true;
-		guest->state = SEVMIG_SEV_GSTATE_SUPDATE;
+		guest->state = SEV_GSTATE_SUPDATE;
 		memcpy(uptr(p.session_uaddr), &s, sizeof(s));
 		p.policy = guest->policy;
-		p.session_len = SEVMIG_SEV_SESSION_SIZE;
+		p.session_len = SEVMIG_SESSION_LEN;
 		memcpy(uptr(g->c->data), &p, sizeof(p));
 		*g->fw = 0;
 	}
@@ -558,7 +558,7 @@ static int cmd_send_start(struct gc *g)
 }
 
 /* Kernel checks shared by SEND/RECEIVE_UPDATE_DATA's real calls. */
-static int page_bounds(const struct sevmig_kvm_sev_send_update_data *p)
+static int page_bounds(const struct kvm_sev_send_update_data *p)
 {
 	if (p->guest_len > SIM_PAGE_SIZE ||
 	    PAGE_OFF(p->guest_uaddr) + p->guest_len > SIM_PAGE_SIZE)
@@ -568,7 +568,7 @@ static int page_bounds(const struct sevmig_kvm_sev_send_update_data *p)
 
 static int cmd_send_update_data(struct gc *g)
 {
-	struct sevmig_kvm_sev_send_update_data p;
+	struct kvm_sev_send_update_data p;
 	struct sim_guest *guest;
 	struct pkt_hdr h;
 	uint8_t ct[SIM_PAGE_SIZE];
@@ -586,10 +586,10 @@ static int cmd_send_update_data(struct gc *g)
 		guest = fw_guest(g, &ret);
 		if (!guest)
 			return ret;
-		p.hdr_len = SEVMIG_SEV_PACKET_HDR_SIZE;
+		p.hdr_len = SEVMIG_PACKET_HDR_LEN;
 		p.trans_len = 0; /* AMD-ASPFW never writes it */
 		memcpy(uptr(g->c->data), &p, sizeof(p));
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_LEN);
+		return fw_fail(g, SEV_RET_INVALID_LEN);
 	}
 	if (!p.trans_uaddr || !p.guest_uaddr || !p.guest_len || !p.hdr_uaddr)
 		return -EINVAL;
@@ -603,16 +603,16 @@ static int cmd_send_update_data(struct gc *g)
 	guest = fw_guest(g, &ret);
 	if (!guest)
 		return ret;
-	if (p.hdr_len < SEVMIG_SEV_PACKET_HDR_SIZE)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_LEN);
-	if (guest->state != SEVMIG_SEV_GSTATE_SUPDATE)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_GUEST_STATE);
+	if (p.hdr_len < SEVMIG_PACKET_HDR_LEN)
+		return fw_fail(g, SEV_RET_INVALID_LEN);
+	if (guest->state != SEV_GSTATE_SUPDATE)
+		return fw_fail(g, SEV_RET_INVALID_GUEST_STATE);
 	if (!guest->active)
-		return fw_fail(g, SEVMIG_SEV_RET_INACTIVE);
+		return fw_fail(g, SEV_RET_INACTIVE);
 	if ((p.guest_len & 15u) || p.trans_len < p.guest_len)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_LEN);
+		return fw_fail(g, SEV_RET_INVALID_LEN);
 	if (p.guest_uaddr & 15u)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_ADDRESS);
+		return fw_fail(g, SEV_RET_INVALID_ADDRESS);
 	memset(&h, 0, sizeof(h));
 	ret = simc_random(h.iv, sizeof(h.iv));
 	if (!ret)
@@ -635,7 +635,7 @@ static int cmd_send_update_data(struct gc *g)
 
 static int cmd_receive_start(struct gc *g)
 {
-	struct sevmig_kvm_sev_receive_start p;
+	struct kvm_sev_receive_start p;
 	struct sim_guest *guest;
 	struct session s;
 	uint8_t tk[32], kek[16], kik[16], mac[32];
@@ -655,16 +655,16 @@ static int cmd_receive_start(struct gc *g)
 	if (ret)
 		return ret;
 	if (g->host->pstate == SIM_PSTATE_UNINIT)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_PLATFORM_STATE);
+		return fw_fail(g, SEV_RET_INVALID_PLATFORM_STATE);
 	ret = fw_key_share(g, p.handle, p.policy);
 	if (ret)
 		return ret;
-	if (p.session_len != SEVMIG_SEV_SESSION_SIZE ||
-	    p.pdh_len != SEVMIG_SEV_CERT_SIZE)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_LEN);
+	if (p.session_len != SEVMIG_SESSION_LEN ||
+	    p.pdh_len != SEVMIG_SEV_CERT_LEN)
+		return fw_fail(g, SEV_RET_INVALID_LEN);
 	peer = pdh_key(uptr(p.pdh_uaddr));
 	if (!peer)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_CERTIFICATE);
+		return fw_fail(g, SEV_RET_INVALID_CERTIFICATE);
 	memcpy(&s, uptr(p.session_uaddr), sizeof(s));
 	ret = derive_kek_kik(g->host, peer, s.nonce, kek, kik);
 	EVP_PKEY_free(peer);
@@ -673,7 +673,7 @@ static int cmd_receive_start(struct gc *g)
 	if (ret)
 		goto out;
 	if (!simc_memeq(mac, s.wrap_mac, 32)) { /* wrong PDH or tampering */
-		ret = fw_fail(g, SEVMIG_SEV_RET_BAD_MEASUREMENT);
+		ret = fw_fail(g, SEV_RET_BAD_MEASUREMENT);
 		goto out;
 	}
 	ret = simc_aes128_ctr(kek, s.wrap_iv, s.wrap_tk, tk, 32);
@@ -682,13 +682,13 @@ static int cmd_receive_start(struct gc *g)
 	if (ret)
 		goto out;
 	if (!simc_memeq(mac, s.policy_mac, 32)) {
-		ret = fw_fail(g, SEVMIG_SEV_RET_BAD_MEASUREMENT);
+		ret = fw_fail(g, SEV_RET_BAD_MEASUREMENT);
 		goto out;
 	}
 	ret = fw_policy_ok(g, p.policy);
 	if (ret)
 		goto out;
-	guest = guest_new(g->host, p.policy, SEVMIG_SEV_GSTATE_RUPDATE);
+	guest = guest_new(g->host, p.policy, SEV_GSTATE_RUPDATE);
 	if (!guest) {
 		ret = -ENOMEM;
 		goto out;
@@ -711,7 +711,7 @@ out:
 
 static int cmd_receive_update_data(struct gc *g)
 {
-	struct sevmig_kvm_sev_send_update_data p;
+	struct kvm_sev_send_update_data p;
 	struct sim_guest *guest;
 	struct pkt_hdr h;
 	uint8_t pt[SIM_PAGE_SIZE], mac[32];
@@ -735,27 +735,27 @@ static int cmd_receive_update_data(struct gc *g)
 	guest = fw_guest(g, &ret);
 	if (!guest)
 		return ret;
-	if (guest->state != SEVMIG_SEV_GSTATE_RUPDATE)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_GUEST_STATE);
+	if (guest->state != SEV_GSTATE_RUPDATE)
+		return fw_fail(g, SEV_RET_INVALID_GUEST_STATE);
 	if (!guest->active)
-		return fw_fail(g, SEVMIG_SEV_RET_INACTIVE);
-	if (p.hdr_len < SEVMIG_SEV_PACKET_HDR_SIZE)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_LEN);
+		return fw_fail(g, SEV_RET_INACTIVE);
+	if (p.hdr_len < SEVMIG_PACKET_HDR_LEN)
+		return fw_fail(g, SEV_RET_INVALID_LEN);
 	memcpy(&h, uptr(p.hdr_uaddr), sizeof(h));
 	if (h.flags & PKT_FLAG_COMPRESSED)
-		return fw_fail(g, SEVMIG_SEV_RET_UNSUPPORTED);
+		return fw_fail(g, SEV_RET_UNSUPPORTED);
 	if (h.flags)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_PARAM);
+		return fw_fail(g, SEV_RET_INVALID_PARAM);
 	if (p.trans_len != p.guest_len || (p.guest_len & 15u))
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_LEN);
+		return fw_fail(g, SEV_RET_INVALID_LEN);
 	if (p.guest_uaddr & 15u)
-		return fw_fail(g, SEVMIG_SEV_RET_INVALID_ADDRESS);
+		return fw_fail(g, SEV_RET_INVALID_ADDRESS);
 	ret = packet_mac(guest->tik, h.flags, h.iv, p.trans_len,
 			 uptr(p.trans_uaddr), mac);
 	if (ret)
 		return ret;
 	if (!simc_memeq(mac, h.mac, sizeof(mac)))
-		return fw_fail(g, SEVMIG_SEV_RET_BAD_MEASUREMENT);
+		return fw_fail(g, SEV_RET_BAD_MEASUREMENT);
 	ret = simc_aes128_ctr(guest->tek, h.iv, uptr(p.trans_uaddr), pt,
 			      p.trans_len);
 	if (ret)
@@ -770,10 +770,10 @@ static int cmd_receive_update_data(struct gc *g)
 
 static bool mirror_allowed(uint32_t id)
 {
-	return id == SEVMIG_KVM_SEV_LAUNCH_UPDATE_VMSA ||
-	       id == SEVMIG_KVM_SEV_GUEST_STATUS ||
-	       id == SEVMIG_KVM_SEV_DBG_DECRYPT ||
-	       id == SEVMIG_KVM_SEV_DBG_ENCRYPT;
+	return id == KVM_SEV_LAUNCH_UPDATE_VMSA ||
+	       id == KVM_SEV_GUEST_STATUS ||
+	       id == KVM_SEV_DBG_DECRYPT ||
+	       id == KVM_SEV_DBG_ENCRYPT;
 }
 
 static int dispatch(struct gc *g)
@@ -781,71 +781,71 @@ static int dispatch(struct gc *g)
 	int ret;
 
 	switch (g->c->id) {
-	case SEVMIG_KVM_SEV_INIT:
-	case SEVMIG_KVM_SEV_ES_INIT:
-	case SEVMIG_KVM_SEV_INIT2:
+	case KVM_SEV_INIT:
+	case KVM_SEV_ES_INIT:
+	case KVM_SEV_INIT2:
 		return cmd_init(g);
-	case SEVMIG_KVM_SEV_LAUNCH_START:
-	case SEVMIG_KVM_SEV_RECEIVE_START:
-	case SEVMIG_KVM_SEV_LAUNCH_UPDATE_DATA:
-	case SEVMIG_KVM_SEV_LAUNCH_UPDATE_VMSA:
-	case SEVMIG_KVM_SEV_LAUNCH_MEASURE:
-	case SEVMIG_KVM_SEV_LAUNCH_FINISH:
-	case SEVMIG_KVM_SEV_GUEST_STATUS:
-	case SEVMIG_KVM_SEV_SEND_START:
-	case SEVMIG_KVM_SEV_SEND_UPDATE_DATA:
-	case SEVMIG_KVM_SEV_SEND_FINISH:
-	case SEVMIG_KVM_SEV_SEND_CANCEL:
-	case SEVMIG_KVM_SEV_RECEIVE_UPDATE_DATA:
-	case SEVMIG_KVM_SEV_RECEIVE_FINISH:
+	case KVM_SEV_LAUNCH_START:
+	case KVM_SEV_RECEIVE_START:
+	case KVM_SEV_LAUNCH_UPDATE_DATA:
+	case KVM_SEV_LAUNCH_UPDATE_VMSA:
+	case KVM_SEV_LAUNCH_MEASURE:
+	case KVM_SEV_LAUNCH_FINISH:
+	case KVM_SEV_GUEST_STATUS:
+	case KVM_SEV_SEND_START:
+	case KVM_SEV_SEND_UPDATE_DATA:
+	case KVM_SEV_SEND_FINISH:
+	case KVM_SEV_SEND_CANCEL:
+	case KVM_SEV_RECEIVE_UPDATE_DATA:
+	case KVM_SEV_RECEIVE_FINISH:
 		break;
 	default:
 		return -EOPNOTSUPP;
 	}
 	pthread_mutex_lock(&g->host->psp);
 	switch (g->c->id) {
-	case SEVMIG_KVM_SEV_LAUNCH_START:
+	case KVM_SEV_LAUNCH_START:
 		ret = cmd_launch_start(g);
 		break;
-	case SEVMIG_KVM_SEV_LAUNCH_UPDATE_DATA:
+	case KVM_SEV_LAUNCH_UPDATE_DATA:
 		ret = cmd_launch_update_data(g);
 		break;
-	case SEVMIG_KVM_SEV_LAUNCH_UPDATE_VMSA:
+	case KVM_SEV_LAUNCH_UPDATE_VMSA:
 		ret = cmd_launch_update_vmsa(g);
 		break;
-	case SEVMIG_KVM_SEV_LAUNCH_MEASURE:
+	case KVM_SEV_LAUNCH_MEASURE:
 		ret = cmd_launch_measure(g);
 		break;
-	case SEVMIG_KVM_SEV_LAUNCH_FINISH:
-		ret = cmd_transition(g, SEVMIG_SEV_GSTATE_LSECRET,
-				     SEVMIG_SEV_GSTATE_RUNNING, false);
+	case KVM_SEV_LAUNCH_FINISH:
+		ret = cmd_transition(g, SEV_GSTATE_LSECRET,
+				     SEV_GSTATE_RUNNING, false);
 		break;
-	case SEVMIG_KVM_SEV_GUEST_STATUS:
+	case KVM_SEV_GUEST_STATUS:
 		ret = cmd_guest_status(g);
 		break;
-	case SEVMIG_KVM_SEV_SEND_START:
+	case KVM_SEV_SEND_START:
 		ret = cmd_send_start(g);
 		break;
-	case SEVMIG_KVM_SEV_SEND_UPDATE_DATA:
+	case KVM_SEV_SEND_UPDATE_DATA:
 		ret = cmd_send_update_data(g);
 		break;
-	case SEVMIG_KVM_SEV_SEND_FINISH:
-		ret = cmd_transition(g, SEVMIG_SEV_GSTATE_SUPDATE,
-				     SEVMIG_SEV_GSTATE_SENT, true);
+	case KVM_SEV_SEND_FINISH:
+		ret = cmd_transition(g, SEV_GSTATE_SUPDATE,
+				     SEV_GSTATE_SENT, true);
 		break;
-	case SEVMIG_KVM_SEV_SEND_CANCEL:
-		ret = cmd_transition(g, SEVMIG_SEV_GSTATE_SUPDATE,
-				     SEVMIG_SEV_GSTATE_RUNNING, true);
+	case KVM_SEV_SEND_CANCEL:
+		ret = cmd_transition(g, SEV_GSTATE_SUPDATE,
+				     SEV_GSTATE_RUNNING, true);
 		break;
-	case SEVMIG_KVM_SEV_RECEIVE_START:
+	case KVM_SEV_RECEIVE_START:
 		ret = cmd_receive_start(g);
 		break;
-	case SEVMIG_KVM_SEV_RECEIVE_UPDATE_DATA:
+	case KVM_SEV_RECEIVE_UPDATE_DATA:
 		ret = cmd_receive_update_data(g);
 		break;
 	default: /* RECEIVE_FINISH */
-		ret = cmd_transition(g, SEVMIG_SEV_GSTATE_RUPDATE,
-				     SEVMIG_SEV_GSTATE_RUNNING, true);
+		ret = cmd_transition(g, SEV_GSTATE_RUPDATE,
+				     SEV_GSTATE_RUNNING, true);
 		break;
 	}
 	pthread_mutex_unlock(&g->host->psp);
@@ -853,9 +853,9 @@ static int dispatch(struct gc *g)
 }
 
 int sim_mem_enc_op(struct sevmig_sim_host *host, struct sim_vm *vm,
-		   struct sevmig_kvm_sev_cmd *user)
+		   struct kvm_sev_cmd *user)
 {
-	struct sevmig_kvm_sev_cmd c;
+	struct kvm_sev_cmd c;
 	struct gc g = { .host = host, .vm = vm, .c = &c, .fw = &c.error };
 	int ret;
 
@@ -866,13 +866,13 @@ int sim_mem_enc_op(struct sevmig_sim_host *host, struct sim_vm *vm,
 		return -EINVAL; /* no copy-back on this path */
 	}
 	switch (c.id) {
-	case SEVMIG_KVM_SEV_SEND_UPDATE_VMSA:
-	case SEVMIG_KVM_SEV_RECEIVE_UPDATE_VMSA:
-	case SEVMIG_KVM_SEV_CERT_EXPORT:
+	case KVM_SEV_SEND_UPDATE_VMSA:
+	case KVM_SEV_RECEIVE_UPDATE_VMSA:
+	case KVM_SEV_CERT_EXPORT:
 		pthread_mutex_unlock(&vm->lock);
 		return -EINVAL; /* upstream KVM: unknown id, no copy-back */
 	default:
-		if (c.id > SEVMIG_KVM_SEV_INIT2 && c.id < 100) {
+		if (c.id > KVM_SEV_INIT2 && c.id < 100) {
 			pthread_mutex_unlock(&vm->lock);
 			return -EINVAL;
 		}
@@ -887,7 +887,7 @@ int sim_mem_enc_op(struct sevmig_sim_host *host, struct sim_vm *vm,
 /* -------------------------------------------------------- REG_REGION */
 
 int sim_reg_region(struct sim_vm *vm, unsigned long req,
-		   const struct sevmig_kvm_enc_region *r)
+		   const struct kvm_enc_region *r)
 {
 	int ret = 0;
 
@@ -896,7 +896,7 @@ int sim_reg_region(struct sim_vm *vm, unsigned long req,
 		ret = -ENOTTY;
 	} else if (vm->owner) {
 		ret = -EINVAL;
-	} else if (req == SEVMIG_KVM_MEMORY_ENCRYPT_REG_REGION) {
+	} else if (req == KVM_MEMORY_ENCRYPT_REG_REGION) {
 		struct sim_region *n;
 
 		if (!r->size || r->addr + r->size < r->addr) {
@@ -996,7 +996,7 @@ static int do_copy(struct sevmig_sim *sim, struct sim_vm *dst,
 }
 
 int sim_enc_context_from(struct sevmig_sim_host *host, struct sim_vm *dst,
-			 const struct sevmig_kvm_enable_cap *cap)
+			 const struct kvm_enable_cap *cap)
 {
 	struct sevmig_sim *sim = host->sim;
 	struct sim_vm *src;
@@ -1036,7 +1036,7 @@ int sim_enc_context_from(struct sevmig_sim_host *host, struct sim_vm *dst,
 			;
 	}
 	lock_two(dst, src);
-	if (cap->cap == SEVMIG_KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM)
+	if (cap->cap == KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM)
 		ret = do_move(sim, dst, src);
 	else
 		ret = do_copy(sim, dst, src);

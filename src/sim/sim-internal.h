@@ -40,9 +40,9 @@ struct sim_sev_user_data_get_id {
 	uint8_t socket2[64];
 };
 
-#define SIM_KVM_CREATE_VM_SEV_TYPES ((1u << SEVMIG_KVM_X86_SEV_VM) | \
-				     (1u << SEVMIG_KVM_X86_SEV_ES_VM))
-#define SIM_KVM_SET_USER_MEMORY_REGION SEVMIG_IOW(KVMIO_TYPE, 0x46, 32u)
+#define SIM_KVM_CREATE_VM_SEV_TYPES ((1u << KVM_X86_SEV_VM) | \
+				     (1u << KVM_X86_SEV_ES_VM))
+#define SIM_KVM_SET_USER_MEMORY_REGION UAPI_IOW(KVMIO, 0x46, 32u)
 #define SIM_SEV_MAX 13u            /* SEV_MAX of Linux 6.18 psp-sev.h */
 #define SIM_PAGE_SIZE 4096u
 #define SIM_KMALLOC_MAX (4u << 20) /* kzalloc beyond this fails: -ENOMEM */
@@ -60,7 +60,7 @@ struct sim_sev_user_data_get_id {
 
 struct sim_key { /* a key plus its certificate */
 	EVP_PKEY *pkey;
-	struct sevmig_sev_cert cert;
+	struct sev_cert cert;
 };
 
 /* A firmware guest (lives in the host, found by handle). */
@@ -143,7 +143,7 @@ struct sevmig_sim {
 	struct sim_vm *vms;
 	struct sevmig_sim_host *hosts;
 	EVP_PKEY *ark_key, *ask_key;
-	uint8_t amd_chain[SEVMIG_AMD_CHAIN_2K_2K]; /* ASK || ARK */
+	uint8_t amd_chain[AMD_CHAIN_2K_2K]; /* ASK || ARK */
 	size_t ark_off, amd_chain_len;
 	uint8_t *roots[SIM_MAX_ROOTS];            /* extra trusted ARKs */
 	size_t root_len[SIM_MAX_ROOTS];
@@ -154,8 +154,8 @@ struct sevmig_sim {
 int simc_random(void *buf, size_t len);
 int simc_ec_keygen(EVP_PKEY **ret);
 int simc_rsa_keygen(unsigned bits, EVP_PKEY **ret);
-int simc_ec_pub_to_cert(EVP_PKEY *key, struct sevmig_sev_ecc_pubkey *out);
-EVP_PKEY *simc_ec_pub_from_cert(const struct sevmig_sev_ecc_pubkey *in);
+int simc_ec_pub_to_cert(EVP_PKEY *key, struct sev_ecc_pubkey *out);
+EVP_PKEY *simc_ec_pub_from_cert(const struct sev_ecc_pubkey *in);
 EVP_PKEY *simc_rsa_pub_from_le(const uint8_t *e, size_t elen,
 			       const uint8_t *n, size_t nlen);
 int simc_rsa_pub_to_le(EVP_PKEY *key, uint8_t *e, size_t elen, uint8_t *n,
@@ -187,18 +187,18 @@ int sim_world_keys(struct sevmig_sim *sim);
 int sim_host_keys(struct sevmig_sim_host *host, bool regen_all,
 		  bool regen_pek);
 /* SEV cert signed by SEV cert: 0, -ENOKEY, -EKEYREJECTED, -EINVAL. */
-int sim_verify_sev_by_sev(const struct sevmig_sev_cert *c,
-			  const struct sevmig_sev_cert *signer);
+int sim_verify_sev_by_sev(const struct sev_cert *c,
+			  const struct sev_cert *signer);
 /* Parse an AMD cert at @p (at most @len bytes); returns its total size or
  * -EINVAL. */
 long sim_amd_cert_len(const uint8_t *p, size_t len, size_t signer_mod_bytes);
 int sim_verify_amd_by_amd(const uint8_t *c, size_t clen, const uint8_t *s,
 			  size_t slen);
-int sim_verify_sev_by_amd(const struct sevmig_sev_cert *c, const uint8_t *s,
+int sim_verify_sev_by_amd(const struct sev_cert *c, const uint8_t *s,
 			  size_t slen);
 /* SEND_START policy checks; returns a firmware status (0 = fine). */
 uint32_t sim_check_sev_chain(struct sevmig_sim *sim,
-			     const struct sevmig_sev_cert *pdh,
+			     const struct sev_cert *pdh,
 			     const uint8_t *plat, uint32_t plat_len,
 			     const uint8_t *amd, uint32_t amd_len);
 
@@ -219,10 +219,10 @@ struct sim_vm *sim_vm_get_fd(struct sevmig_sim *sim, int fd, uint8_t kind);
 
 /* ---- guest.c ---- */
 int sim_mem_enc_op(struct sevmig_sim_host *host, struct sim_vm *vm,
-		   struct sevmig_kvm_sev_cmd *cmd);
+		   struct kvm_sev_cmd *cmd);
 int sim_reg_region(struct sim_vm *vm, unsigned long req,
-		   const struct sevmig_kvm_enc_region *r);
+		   const struct kvm_enc_region *r);
 int sim_enc_context_from(struct sevmig_sim_host *host, struct sim_vm *dst,
-			 const struct sevmig_kvm_enable_cap *cap);
+			 const struct kvm_enable_cap *cap);
 
 #endif /* SEVMIG_SIM_INTERNAL_H */

@@ -10,132 +10,132 @@
  * is pinned by a _Static_assert below; tests/unit/test-uapi.c compares the
  * values against the system's headers where those have them.
  */
-#ifndef SEVMIG_UAPI_KVM_ABI_H
-#define SEVMIG_UAPI_KVM_ABI_H
+#ifndef UAPI_KVM_ABI_H
+#define UAPI_KVM_ABI_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 /* ---- ioctl number encoding (asm-generic/ioctl.h, x86) ---------------- */
-#define SEVMIG_IOC(dir, type, nr, size) \
+#define UAPI_IOC(dir, type, nr, size) \
 	(((unsigned long)(dir) << 30) | ((unsigned long)(size) << 16) | \
 	 ((unsigned long)(type) << 8) | (unsigned long)(nr))
-#define SEVMIG_IO(type, nr)         SEVMIG_IOC(0u, type, nr, 0u)
-#define SEVMIG_IOW(type, nr, size)  SEVMIG_IOC(1u, type, nr, size)
-#define SEVMIG_IOR(type, nr, size)  SEVMIG_IOC(2u, type, nr, size)
-#define SEVMIG_IOWR(type, nr, size) SEVMIG_IOC(3u, type, nr, size)
+#define UAPI_IO(type, nr)         UAPI_IOC(0u, type, nr, 0u)
+#define UAPI_IOW(type, nr, size)  UAPI_IOC(1u, type, nr, size)
+#define UAPI_IOR(type, nr, size)  UAPI_IOC(2u, type, nr, size)
+#define UAPI_IOWR(type, nr, size) UAPI_IOC(3u, type, nr, size)
 
-#define KVMIO_TYPE 0xAEu
+#define KVMIO 0xAEu
 
 /* ---- /dev/kvm and VM ioctls ------------------------------------------ */
-#define SEVMIG_KVM_API_VERSION_EXPECTED 12
+#define KVM_API_VERSION 12
 
-#define SEVMIG_KVM_GET_API_VERSION     SEVMIG_IO(KVMIO_TYPE, 0x00)
-#define SEVMIG_KVM_CREATE_VM           SEVMIG_IO(KVMIO_TYPE, 0x01)
-#define SEVMIG_KVM_CHECK_EXTENSION     SEVMIG_IO(KVMIO_TYPE, 0x03)
-#define SEVMIG_KVM_GET_VCPU_MMAP_SIZE  SEVMIG_IO(KVMIO_TYPE, 0x04)
-#define SEVMIG_KVM_CREATE_VCPU         SEVMIG_IO(KVMIO_TYPE, 0x41)
-#define SEVMIG_KVM_RUN                 SEVMIG_IO(KVMIO_TYPE, 0x80)
-#define SEVMIG_KVM_ENABLE_CAP          SEVMIG_IOW(KVMIO_TYPE, 0xa3, 104u)
-#define SEVMIG_KVM_SET_CPUID2          SEVMIG_IOW(KVMIO_TYPE, 0x90, 8u)
-#define SEVMIG_KVM_X86_SET_MSR_FILTER  SEVMIG_IOW(KVMIO_TYPE, 0xc6, 392u)
-#define SEVMIG_KVM_MEMORY_ENCRYPT_OP   SEVMIG_IOWR(KVMIO_TYPE, 0xba, 8u)
-#define SEVMIG_KVM_MEMORY_ENCRYPT_REG_REGION   SEVMIG_IOR(KVMIO_TYPE, 0xbb, 16u)
-#define SEVMIG_KVM_MEMORY_ENCRYPT_UNREG_REGION SEVMIG_IOR(KVMIO_TYPE, 0xbc, 16u)
+#define KVM_GET_API_VERSION     UAPI_IO(KVMIO, 0x00)
+#define KVM_CREATE_VM           UAPI_IO(KVMIO, 0x01)
+#define KVM_CHECK_EXTENSION     UAPI_IO(KVMIO, 0x03)
+#define KVM_GET_VCPU_MMAP_SIZE  UAPI_IO(KVMIO, 0x04)
+#define KVM_CREATE_VCPU         UAPI_IO(KVMIO, 0x41)
+#define KVM_RUN                 UAPI_IO(KVMIO, 0x80)
+#define KVM_ENABLE_CAP          UAPI_IOW(KVMIO, 0xa3, 104u)
+#define KVM_SET_CPUID2          UAPI_IOW(KVMIO, 0x90, 8u)
+#define KVM_X86_SET_MSR_FILTER  UAPI_IOW(KVMIO, 0xc6, 392u)
+#define KVM_MEMORY_ENCRYPT_OP   UAPI_IOWR(KVMIO, 0xba, 8u)
+#define KVM_MEMORY_ENCRYPT_REG_REGION   UAPI_IOR(KVMIO, 0xbb, 16u)
+#define KVM_MEMORY_ENCRYPT_UNREG_REGION UAPI_IOR(KVMIO, 0xbc, 16u)
 
 /* VM types (KVM_CREATE_VM argument). */
-#define SEVMIG_KVM_X86_DEFAULT_VM      0u
-#define SEVMIG_KVM_X86_SW_PROTECTED_VM 1u
-#define SEVMIG_KVM_X86_SEV_VM          2u
-#define SEVMIG_KVM_X86_SEV_ES_VM       3u
-#define SEVMIG_KVM_X86_SNP_VM          4u
+#define KVM_X86_DEFAULT_VM      0u
+#define KVM_X86_SW_PROTECTED_VM 1u
+#define KVM_X86_SEV_VM          2u
+#define KVM_X86_SEV_ES_VM       3u
+#define KVM_X86_SNP_VM          4u
 
 /* Capabilities. */
-#define SEVMIG_KVM_CAP_X86_USER_SPACE_MSR        188u
-#define SEVMIG_KVM_CAP_X86_MSR_FILTER            189u
-#define SEVMIG_KVM_CAP_VM_COPY_ENC_CONTEXT_FROM  197u
-#define SEVMIG_KVM_CAP_EXIT_HYPERCALL            201u
-#define SEVMIG_KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM  206u
-#define SEVMIG_KVM_CAP_VM_TYPES                  235u
+#define KVM_CAP_X86_USER_SPACE_MSR        188u
+#define KVM_CAP_X86_MSR_FILTER            189u
+#define KVM_CAP_VM_COPY_ENC_CONTEXT_FROM  197u
+#define KVM_CAP_EXIT_HYPERCALL            201u
+#define KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM  206u
+#define KVM_CAP_VM_TYPES                  235u
 
-struct sevmig_kvm_enable_cap {
+struct kvm_enable_cap {
 	uint32_t cap;
 	uint32_t flags;
 	uint64_t args[4];
 	uint8_t pad[64];
 };
-_Static_assert(sizeof(struct sevmig_kvm_enable_cap) == 104, "kvm_enable_cap");
-_Static_assert(offsetof(struct sevmig_kvm_enable_cap, args) == 8, "args");
+_Static_assert(sizeof(struct kvm_enable_cap) == 104, "kvm_enable_cap");
+_Static_assert(offsetof(struct kvm_enable_cap, args) == 8, "args");
 
 /* ---- hypercall exits (kvm_para.h, kvm.h) ------------------------------ */
-#define SEVMIG_KVM_HC_MAP_GPA_RANGE          12u
-#define SEVMIG_KVM_EXIT_HYPERCALL_VALID_MASK (UINT64_C(1) << 12)
-#define SEVMIG_KVM_MAP_GPA_RANGE_PAGE_SZ_MASK 0xfu
-#define SEVMIG_KVM_MAP_GPA_RANGE_ENCRYPTED   (UINT64_C(1) << 4)
-#define SEVMIG_KVM_MAP_GPA_RANGE_RESERVED    (~UINT64_C(0x1f))
-#define SEVMIG_KVM_EXIT_HYPERCALL_LONG_MODE  (UINT64_C(1) << 0)
-#define SEVMIG_KVM_ENOSYS 1000
-#define SEVMIG_KVM_EINVAL 22
+#define KVM_HC_MAP_GPA_RANGE          12u
+#define KVM_EXIT_HYPERCALL_VALID_MASK (UINT64_C(1) << 12)
+#define KVM_MAP_GPA_RANGE_PAGE_SZ_MASK 0xfu
+#define KVM_MAP_GPA_RANGE_ENCRYPTED   (UINT64_C(1) << 4)
+#define KVM_MAP_GPA_RANGE_RESERVED    (~UINT64_C(0x1f))
+#define KVM_EXIT_HYPERCALL_LONG_MODE  (UINT64_C(1) << 0)
+#define KVM_ENOSYS 1000
+#define KVM_EINVAL 22
 
 /* ---- MSR exits and filters -------------------------------------------- */
-#define SEVMIG_MSR_KVM_MIGRATION_CONTROL 0x4b564d08u
-#define SEVMIG_KVM_MIGRATION_READY       (UINT64_C(1) << 0)
-#define SEVMIG_KVM_MSR_EXIT_REASON_INVAL   (1u << 0)
-#define SEVMIG_KVM_MSR_EXIT_REASON_UNKNOWN (1u << 1)
-#define SEVMIG_KVM_MSR_EXIT_REASON_FILTER  (1u << 2)
-#define SEVMIG_KVM_MSR_FILTER_READ   (1u << 0)
-#define SEVMIG_KVM_MSR_FILTER_WRITE  (1u << 1)
-#define SEVMIG_KVM_MSR_FILTER_DEFAULT_DENY (1u << 0)
-#define SEVMIG_KVM_MSR_FILTER_MAX_RANGES 16u
-#define SEVMIG_KVM_MSR_FILTER_MAX_BITMAP_SIZE 0x600u
+#define MSR_KVM_MIGRATION_CONTROL 0x4b564d08u
+#define KVM_MIGRATION_READY       (UINT64_C(1) << 0)
+#define KVM_MSR_EXIT_REASON_INVAL   (1u << 0)
+#define KVM_MSR_EXIT_REASON_UNKNOWN (1u << 1)
+#define KVM_MSR_EXIT_REASON_FILTER  (1u << 2)
+#define KVM_MSR_FILTER_READ   (1u << 0)
+#define KVM_MSR_FILTER_WRITE  (1u << 1)
+#define KVM_MSR_FILTER_DEFAULT_DENY (1u << 0)
+#define KVM_MSR_FILTER_MAX_RANGES 16u
+#define KVM_MSR_FILTER_MAX_BITMAP_SIZE 0x600u
 
-struct sevmig_kvm_msr_filter_range {
+struct kvm_msr_filter_range {
 	uint32_t flags;
 	uint32_t nmsrs;
 	uint32_t base;
 	uint32_t pad;
 	uint8_t *bitmap;
 };
-struct sevmig_kvm_msr_filter {
+struct kvm_msr_filter {
 	uint32_t flags;
 	uint32_t pad;
-	struct sevmig_kvm_msr_filter_range ranges[16];
+	struct kvm_msr_filter_range ranges[16];
 };
-_Static_assert(sizeof(struct sevmig_kvm_msr_filter_range) == 24, "range");
-_Static_assert(offsetof(struct sevmig_kvm_msr_filter_range, bitmap) == 16, "bm");
-_Static_assert(sizeof(struct sevmig_kvm_msr_filter) == 392, "msr_filter");
-_Static_assert(offsetof(struct sevmig_kvm_msr_filter, ranges) == 8, "ranges");
+_Static_assert(sizeof(struct kvm_msr_filter_range) == 24, "range");
+_Static_assert(offsetof(struct kvm_msr_filter_range, bitmap) == 16, "bm");
+_Static_assert(sizeof(struct kvm_msr_filter) == 392, "msr_filter");
+_Static_assert(offsetof(struct kvm_msr_filter, ranges) == 8, "ranges");
 
 /* ---- CPUID ------------------------------------------------------------- */
-#define SEVMIG_KVM_CPUID_SIGNATURE 0x40000000u
-#define SEVMIG_KVM_CPUID_FEATURES  0x40000001u
-#define SEVMIG_KVM_FEATURE_HC_MAP_GPA_RANGE  16u
-#define SEVMIG_KVM_FEATURE_MIGRATION_CONTROL 17u
+#define KVM_CPUID_SIGNATURE 0x40000000u
+#define KVM_CPUID_FEATURES  0x40000001u
+#define KVM_FEATURE_HC_MAP_GPA_RANGE  16u
+#define KVM_FEATURE_MIGRATION_CONTROL 17u
 
-struct sevmig_kvm_cpuid_entry2 {
+struct kvm_cpuid_entry2 {
 	uint32_t function;
 	uint32_t index;
 	uint32_t flags;
 	uint32_t eax, ebx, ecx, edx;
 	uint32_t padding[3];
 };
-_Static_assert(sizeof(struct sevmig_kvm_cpuid_entry2) == 40, "cpuid_entry2");
+_Static_assert(sizeof(struct kvm_cpuid_entry2) == 40, "cpuid_entry2");
 
-struct sevmig_kvm_cpuid2 {
+struct kvm_cpuid2 {
 	uint32_t nent;
 	uint32_t padding;
-	struct sevmig_kvm_cpuid_entry2 entries[];
+	struct kvm_cpuid_entry2 entries[];
 };
-_Static_assert(offsetof(struct sevmig_kvm_cpuid2, entries) == 8, "cpuid2");
+_Static_assert(offsetof(struct kvm_cpuid2, entries) == 8, "cpuid2");
 
 /* ---- struct kvm_run (the parts we read and write) --------------------- */
-#define SEVMIG_KVM_EXIT_HYPERCALL 3u
-#define SEVMIG_KVM_EXIT_INTR      10u
-#define SEVMIG_KVM_EXIT_X86_RDMSR 29u
-#define SEVMIG_KVM_EXIT_X86_WRMSR 30u
-#define SEVMIG_KVM_RUN_SIZE       2352u
+#define KVM_EXIT_HYPERCALL 3u
+#define KVM_EXIT_INTR      10u
+#define KVM_EXIT_X86_RDMSR 29u
+#define KVM_EXIT_X86_WRMSR 30u
+#define KVM_RUN_SIZE       2352u
 
-struct sevmig_kvm_run_hdr {
+struct kvm_run_hdr {
 	uint8_t request_interrupt_window;
 	uint8_t immediate_exit;
 	uint8_t padding1[6];
@@ -146,55 +146,55 @@ struct sevmig_kvm_run_hdr {
 	uint64_t cr8;
 	uint64_t apic_base;
 };
-_Static_assert(sizeof(struct sevmig_kvm_run_hdr) == 32, "kvm_run header");
-_Static_assert(offsetof(struct sevmig_kvm_run_hdr, exit_reason) == 8, "exit");
+_Static_assert(sizeof(struct kvm_run_hdr) == 32, "kvm_run header");
+_Static_assert(offsetof(struct kvm_run_hdr, exit_reason) == 8, "exit");
 
-struct sevmig_kvm_run_hypercall {
+struct kvm_run_hypercall {
 	uint64_t nr;
 	uint64_t args[6];
 	uint64_t ret;
 	uint64_t flags;   /* 6.1 headers: u32 longmode; u32 pad (same bytes) */
 };
-_Static_assert(sizeof(struct sevmig_kvm_run_hypercall) == 72, "hypercall");
+_Static_assert(sizeof(struct kvm_run_hypercall) == 72, "hypercall");
 
-struct sevmig_kvm_run_msr {
+struct kvm_run_msr {
 	uint8_t error;
 	uint8_t pad[7];
 	uint32_t reason;
 	uint32_t index;
 	uint64_t data;
 };
-_Static_assert(sizeof(struct sevmig_kvm_run_msr) == 24, "msr");
-_Static_assert(offsetof(struct sevmig_kvm_run_msr, data) == 16, "msr.data");
+_Static_assert(sizeof(struct kvm_run_msr) == 24, "msr");
+_Static_assert(offsetof(struct kvm_run_msr, data) == 16, "msr.data");
 
 /* Offsets inside struct kvm_run. */
-#define SEVMIG_KVM_RUN_EXIT_OFFSET 32u
+#define KVM_RUN_EXIT_OFFSET 32u
 
 /* ---- /dev/sev (psp-sev.h) --------------------------------------------- */
-#define SEVMIG_SEV_FACTORY_RESET   0u
-#define SEVMIG_SEV_PLATFORM_STATUS 1u
-#define SEVMIG_SEV_PEK_GEN         2u
-#define SEVMIG_SEV_PEK_CSR         3u
-#define SEVMIG_SEV_PDH_GEN         4u
-#define SEVMIG_SEV_PDH_CERT_EXPORT 5u
-#define SEVMIG_SEV_PEK_CERT_IMPORT 6u
-#define SEVMIG_SEV_GET_ID          7u
-#define SEVMIG_SEV_GET_ID2         8u
+#define SEV_FACTORY_RESET   0u
+#define SEV_PLATFORM_STATUS 1u
+#define SEV_PEK_GEN         2u
+#define SEV_PEK_CSR         3u
+#define SEV_PDH_GEN         4u
+#define SEV_PDH_CERT_EXPORT 5u
+#define SEV_PEK_CERT_IMPORT 6u
+#define SEV_GET_ID          7u
+#define SEV_GET_ID2         8u
 
-#define SEVMIG_SEV_FW_BLOB_MAX_SIZE 0x4000u
-#define SEVMIG_SEV_STATUS_FLAGS_CONFIG_ES 0x0100u
-#define SEVMIG_ENOTSUPP 524 /* kernel-internal errno the PSP driver leaks */
+#define SEV_FW_BLOB_MAX_SIZE 0x4000u
+#define SEV_STATUS_FLAGS_CONFIG_ES 0x0100u
+#define ENOTSUPP 524 /* kernel-internal errno the PSP driver leaks */
 
-struct sevmig_sev_issue_cmd {
+struct sev_issue_cmd {
 	uint32_t cmd;
 	uint64_t data;
 	uint32_t error;
 } __attribute__((packed));
-_Static_assert(sizeof(struct sevmig_sev_issue_cmd) == 16, "sev_issue_cmd");
-_Static_assert(offsetof(struct sevmig_sev_issue_cmd, error) == 12, "error");
-#define SEVMIG_SEV_ISSUE_CMD SEVMIG_IOWR('S', 0x0, 16u)
+_Static_assert(sizeof(struct sev_issue_cmd) == 16, "sev_issue_cmd");
+_Static_assert(offsetof(struct sev_issue_cmd, error) == 12, "error");
+#define SEV_ISSUE_CMD UAPI_IOWR('S', 0x0, 16u)
 
-struct sevmig_sev_user_data_status {
+struct sev_user_data_status {
 	uint8_t api_major;
 	uint8_t api_minor;
 	uint8_t state;
@@ -202,76 +202,76 @@ struct sevmig_sev_user_data_status {
 	uint8_t build;
 	uint32_t guest_count;
 } __attribute__((packed));
-_Static_assert(sizeof(struct sevmig_sev_user_data_status) == 12, "status");
-_Static_assert(offsetof(struct sevmig_sev_user_data_status, build) == 7, "b");
+_Static_assert(sizeof(struct sev_user_data_status) == 12, "status");
+_Static_assert(offsetof(struct sev_user_data_status, build) == 7, "b");
 
-struct sevmig_sev_user_data_pdh_cert_export {
+struct sev_user_data_pdh_cert_export {
 	uint64_t pdh_cert_address;
 	uint32_t pdh_cert_len;
 	uint64_t cert_chain_address;
 	uint32_t cert_chain_len;
 } __attribute__((packed));
-_Static_assert(sizeof(struct sevmig_sev_user_data_pdh_cert_export) == 24, "pdh");
+_Static_assert(sizeof(struct sev_user_data_pdh_cert_export) == 24, "pdh");
 
-struct sevmig_sev_user_data_get_id2 {
+struct sev_user_data_get_id2 {
 	uint64_t address;
 	uint32_t length;
 } __attribute__((packed));
-_Static_assert(sizeof(struct sevmig_sev_user_data_get_id2) == 12, "get_id2");
+_Static_assert(sizeof(struct sev_user_data_get_id2) == 12, "get_id2");
 
 /* Firmware status codes used by the library's logic (full table: error.c). */
-#define SEVMIG_SEV_RET_SUCCESS                0x00u
-#define SEVMIG_SEV_RET_INVALID_PLATFORM_STATE 0x01u
-#define SEVMIG_SEV_RET_INVALID_GUEST_STATE    0x02u
-#define SEVMIG_SEV_RET_INVALID_LEN            0x04u
-#define SEVMIG_SEV_RET_INVALID_CERTIFICATE    0x06u
-#define SEVMIG_SEV_RET_POLICY_FAILURE         0x07u
-#define SEVMIG_SEV_RET_INACTIVE               0x08u
-#define SEVMIG_SEV_RET_INVALID_ADDRESS        0x09u
-#define SEVMIG_SEV_RET_BAD_SIGNATURE          0x0Au
-#define SEVMIG_SEV_RET_BAD_MEASUREMENT        0x0Bu
-#define SEVMIG_SEV_RET_INVALID_GUEST          0x10u
-#define SEVMIG_SEV_RET_INVALID_COMMAND        0x11u
-#define SEVMIG_SEV_RET_HWSEV_RET_UNSAFE       0x14u
-#define SEVMIG_SEV_RET_UNSUPPORTED            0x15u
-#define SEVMIG_SEV_RET_INVALID_PARAM          0x16u
+#define SEV_RET_SUCCESS                0x00u
+#define SEV_RET_INVALID_PLATFORM_STATE 0x01u
+#define SEV_RET_INVALID_GUEST_STATE    0x02u
+#define SEV_RET_INVALID_LEN            0x04u
+#define SEV_RET_INVALID_CERTIFICATE    0x06u
+#define SEV_RET_POLICY_FAILURE         0x07u
+#define SEV_RET_INACTIVE               0x08u
+#define SEV_RET_INVALID_ADDRESS        0x09u
+#define SEV_RET_BAD_SIGNATURE          0x0Au
+#define SEV_RET_BAD_MEASUREMENT        0x0Bu
+#define SEV_RET_INVALID_GUEST          0x10u
+#define SEV_RET_INVALID_COMMAND        0x11u
+#define SEV_RET_HWSEV_RET_UNSAFE       0x14u
+#define SEV_RET_UNSUPPORTED            0x15u
+#define SEV_RET_INVALID_PARAM          0x16u
 
 /* ---- KVM_MEMORY_ENCRYPT_OP (SEV guest commands) ----------------------- */
-#define SEVMIG_KVM_SEV_INIT                 0u
-#define SEVMIG_KVM_SEV_ES_INIT              1u
-#define SEVMIG_KVM_SEV_LAUNCH_START         2u
-#define SEVMIG_KVM_SEV_LAUNCH_UPDATE_DATA   3u
-#define SEVMIG_KVM_SEV_LAUNCH_UPDATE_VMSA   4u
-#define SEVMIG_KVM_SEV_LAUNCH_SECRET        5u
-#define SEVMIG_KVM_SEV_LAUNCH_MEASURE       6u
-#define SEVMIG_KVM_SEV_LAUNCH_FINISH        7u
-#define SEVMIG_KVM_SEV_SEND_START           8u
-#define SEVMIG_KVM_SEV_SEND_UPDATE_DATA     9u
-#define SEVMIG_KVM_SEV_SEND_UPDATE_VMSA     10u
-#define SEVMIG_KVM_SEV_SEND_FINISH          11u
-#define SEVMIG_KVM_SEV_RECEIVE_START        12u
-#define SEVMIG_KVM_SEV_RECEIVE_UPDATE_DATA  13u
-#define SEVMIG_KVM_SEV_RECEIVE_UPDATE_VMSA  14u
-#define SEVMIG_KVM_SEV_RECEIVE_FINISH       15u
-#define SEVMIG_KVM_SEV_GUEST_STATUS         16u
-#define SEVMIG_KVM_SEV_DBG_DECRYPT          17u
-#define SEVMIG_KVM_SEV_DBG_ENCRYPT          18u
-#define SEVMIG_KVM_SEV_CERT_EXPORT          19u
-#define SEVMIG_KVM_SEV_GET_ATTESTATION_REPORT 20u
-#define SEVMIG_KVM_SEV_SEND_CANCEL          21u
-#define SEVMIG_KVM_SEV_INIT2                22u
+#define KVM_SEV_INIT                 0u
+#define KVM_SEV_ES_INIT              1u
+#define KVM_SEV_LAUNCH_START         2u
+#define KVM_SEV_LAUNCH_UPDATE_DATA   3u
+#define KVM_SEV_LAUNCH_UPDATE_VMSA   4u
+#define KVM_SEV_LAUNCH_SECRET        5u
+#define KVM_SEV_LAUNCH_MEASURE       6u
+#define KVM_SEV_LAUNCH_FINISH        7u
+#define KVM_SEV_SEND_START           8u
+#define KVM_SEV_SEND_UPDATE_DATA     9u
+#define KVM_SEV_SEND_UPDATE_VMSA     10u
+#define KVM_SEV_SEND_FINISH          11u
+#define KVM_SEV_RECEIVE_START        12u
+#define KVM_SEV_RECEIVE_UPDATE_DATA  13u
+#define KVM_SEV_RECEIVE_UPDATE_VMSA  14u
+#define KVM_SEV_RECEIVE_FINISH       15u
+#define KVM_SEV_GUEST_STATUS         16u
+#define KVM_SEV_DBG_DECRYPT          17u
+#define KVM_SEV_DBG_ENCRYPT          18u
+#define KVM_SEV_CERT_EXPORT          19u
+#define KVM_SEV_GET_ATTESTATION_REPORT 20u
+#define KVM_SEV_SEND_CANCEL          21u
+#define KVM_SEV_INIT2                22u
 
-struct sevmig_kvm_sev_cmd {
+struct kvm_sev_cmd {
 	uint32_t id;
 	uint32_t pad0;
 	uint64_t data;
 	uint32_t error;
 	uint32_t sev_fd;
 };
-_Static_assert(sizeof(struct sevmig_kvm_sev_cmd) == 24, "kvm_sev_cmd");
-_Static_assert(offsetof(struct sevmig_kvm_sev_cmd, error) == 16, "error");
+_Static_assert(sizeof(struct kvm_sev_cmd) == 24, "kvm_sev_cmd");
+_Static_assert(offsetof(struct kvm_sev_cmd, error) == 16, "error");
 
-struct sevmig_kvm_sev_launch_start {
+struct kvm_sev_launch_start {
 	uint32_t handle;
 	uint32_t policy;
 	uint64_t dh_uaddr;
@@ -281,9 +281,9 @@ struct sevmig_kvm_sev_launch_start {
 	uint32_t session_len;
 	uint32_t pad1;
 };
-_Static_assert(sizeof(struct sevmig_kvm_sev_launch_start) == 40, "l_start");
+_Static_assert(sizeof(struct kvm_sev_launch_start) == 40, "l_start");
 
-struct sevmig_kvm_sev_send_start {
+struct kvm_sev_send_start {
 	uint32_t policy;
 	uint32_t pad0;
 	uint64_t pdh_cert_uaddr;
@@ -299,12 +299,12 @@ struct sevmig_kvm_sev_send_start {
 	uint32_t session_len;
 	uint32_t pad4;
 };
-_Static_assert(sizeof(struct sevmig_kvm_sev_send_start) == 72, "send_start");
-_Static_assert(offsetof(struct sevmig_kvm_sev_send_start, session_len) == 64,
+_Static_assert(sizeof(struct kvm_sev_send_start) == 72, "send_start");
+_Static_assert(offsetof(struct kvm_sev_send_start, session_len) == 64,
 	       "session_len");
 
 /* Also the layout of kvm_sev_receive_update_data. */
-struct sevmig_kvm_sev_send_update_data {
+struct kvm_sev_send_update_data {
 	uint64_t hdr_uaddr;
 	uint32_t hdr_len;
 	uint32_t pad0;
@@ -315,11 +315,11 @@ struct sevmig_kvm_sev_send_update_data {
 	uint32_t trans_len;
 	uint32_t pad2;
 };
-_Static_assert(sizeof(struct sevmig_kvm_sev_send_update_data) == 48, "sud");
-_Static_assert(offsetof(struct sevmig_kvm_sev_send_update_data, trans_len) == 40,
+_Static_assert(sizeof(struct kvm_sev_send_update_data) == 48, "sud");
+_Static_assert(offsetof(struct kvm_sev_send_update_data, trans_len) == 40,
 	       "trans_len");
 
-struct sevmig_kvm_sev_receive_start {
+struct kvm_sev_receive_start {
 	uint32_t handle;
 	uint32_t policy;
 	uint64_t pdh_uaddr;
@@ -329,62 +329,70 @@ struct sevmig_kvm_sev_receive_start {
 	uint32_t session_len;
 	uint32_t pad1;
 };
-_Static_assert(sizeof(struct sevmig_kvm_sev_receive_start) == 40, "r_start");
+_Static_assert(sizeof(struct kvm_sev_receive_start) == 40, "r_start");
 
-struct sevmig_kvm_sev_guest_status {
+struct kvm_sev_guest_status {
 	uint32_t handle;
 	uint32_t policy;
 	uint32_t state;
 };
-_Static_assert(sizeof(struct sevmig_kvm_sev_guest_status) == 12, "status");
+_Static_assert(sizeof(struct kvm_sev_guest_status) == 12, "status");
 
-struct sevmig_kvm_enc_region {
+struct kvm_enc_region {
 	uint64_t addr;
 	uint64_t size;
 };
-_Static_assert(sizeof(struct sevmig_kvm_enc_region) == 16, "enc_region");
+_Static_assert(sizeof(struct kvm_enc_region) == 16, "enc_region");
 
 /* Guest states as the firmware numbers them (the kernel doc swaps 4/5). */
-#define SEVMIG_SEV_GSTATE_UNINIT  0u
-#define SEVMIG_SEV_GSTATE_LUPDATE 1u
-#define SEVMIG_SEV_GSTATE_LSECRET 2u
-#define SEVMIG_SEV_GSTATE_RUNNING 3u
-#define SEVMIG_SEV_GSTATE_SUPDATE 4u
-#define SEVMIG_SEV_GSTATE_RUPDATE 5u
-#define SEVMIG_SEV_GSTATE_SENT    6u
+#define SEV_GSTATE_UNINIT  0u
+#define SEV_GSTATE_LUPDATE 1u
+#define SEV_GSTATE_LSECRET 2u
+#define SEV_GSTATE_RUNNING 3u
+#define SEV_GSTATE_SUPDATE 4u
+#define SEV_GSTATE_RUPDATE 5u
+#define SEV_GSTATE_SENT    6u
 
 /* Field offsets the PSP layer relies on (kernel-interfaces.md §3.1, §4.1). */
-_Static_assert(offsetof(struct sevmig_sev_user_data_pdh_cert_export,
+_Static_assert(offsetof(struct sev_user_data_pdh_cert_export,
 			cert_chain_address) == 12, "pdh chain address");
-_Static_assert(offsetof(struct sevmig_sev_user_data_pdh_cert_export,
+_Static_assert(offsetof(struct sev_user_data_pdh_cert_export,
 			cert_chain_len) == 20, "pdh chain len");
-_Static_assert(offsetof(struct sevmig_sev_user_data_get_id2, length) == 8,
+_Static_assert(offsetof(struct sev_user_data_get_id2, length) == 8,
 	       "get_id2 length");
-_Static_assert(offsetof(struct sevmig_kvm_sev_send_start, pdh_cert_len) == 16,
+_Static_assert(offsetof(struct kvm_sev_send_start, pdh_cert_len) == 16,
 	       "send_start pdh_cert_len");
-_Static_assert(offsetof(struct sevmig_kvm_sev_send_start, plat_certs_uaddr) == 24,
+_Static_assert(offsetof(struct kvm_sev_send_start, plat_certs_uaddr) == 24,
 	       "send_start plat_certs_uaddr");
-_Static_assert(offsetof(struct sevmig_kvm_sev_send_start, amd_certs_len) == 48,
+_Static_assert(offsetof(struct kvm_sev_send_start, amd_certs_len) == 48,
 	       "send_start amd_certs_len");
-_Static_assert(offsetof(struct sevmig_kvm_sev_send_update_data, guest_uaddr) == 16,
+_Static_assert(offsetof(struct kvm_sev_send_update_data, guest_uaddr) == 16,
 	       "update_data guest_uaddr");
-_Static_assert(offsetof(struct sevmig_kvm_sev_send_update_data, guest_len) == 24,
+_Static_assert(offsetof(struct kvm_sev_send_update_data, guest_len) == 24,
 	       "update_data guest_len");
-_Static_assert(offsetof(struct sevmig_kvm_sev_receive_start, pdh_len) == 16,
+_Static_assert(offsetof(struct kvm_sev_receive_start, pdh_len) == 16,
 	       "receive_start pdh_len");
-_Static_assert(offsetof(struct sevmig_kvm_sev_receive_start, session_uaddr) == 24,
+_Static_assert(offsetof(struct kvm_sev_receive_start, session_uaddr) == 24,
 	       "receive_start session_uaddr");
-_Static_assert(offsetof(struct sevmig_kvm_sev_receive_start, session_len) == 32,
+_Static_assert(offsetof(struct kvm_sev_receive_start, session_len) == 32,
 	       "receive_start session_len");
-_Static_assert(offsetof(struct sevmig_kvm_sev_guest_status, state) == 8,
+_Static_assert(offsetof(struct kvm_sev_guest_status, state) == 8,
 	       "guest_status state");
 
 /* The ioctl numbers above, checked against their encodings in the spec. */
-_Static_assert(SEVMIG_KVM_ENABLE_CAP == 0x4068AEA3ul, "KVM_ENABLE_CAP");
-_Static_assert(SEVMIG_KVM_X86_SET_MSR_FILTER == 0x4188AEC6ul, "MSR_FILTER");
-_Static_assert(SEVMIG_KVM_MEMORY_ENCRYPT_OP == 0xC008AEBAul, "ENCRYPT_OP");
-_Static_assert(SEVMIG_KVM_MEMORY_ENCRYPT_REG_REGION == 0x8010AEBBul, "REG");
-_Static_assert(SEVMIG_KVM_MEMORY_ENCRYPT_UNREG_REGION == 0x8010AEBCul, "UNREG");
-_Static_assert(SEVMIG_SEV_ISSUE_CMD == 0xC0105300ul, "SEV_ISSUE_CMD");
+_Static_assert(KVM_ENABLE_CAP == 0x4068AEA3ul, "KVM_ENABLE_CAP");
+_Static_assert(KVM_X86_SET_MSR_FILTER == 0x4188AEC6ul, "MSR_FILTER");
+_Static_assert(KVM_MEMORY_ENCRYPT_OP == 0xC008AEBAul, "ENCRYPT_OP");
+_Static_assert(KVM_MEMORY_ENCRYPT_REG_REGION == 0x8010AEBBul, "REG");
+_Static_assert(KVM_MEMORY_ENCRYPT_UNREG_REGION == 0x8010AEBCul, "UNREG");
+_Static_assert(SEV_ISSUE_CMD == 0xC0105300ul, "SEV_ISSUE_CMD");
 
-#endif /* SEVMIG_UAPI_KVM_ABI_H */
+/*
+ * Public constants that restate a kernel value: one definition each side,
+ * asserted equal here so neither can drift.
+ */
+#include <sevmig/sevmig.h>
+_Static_assert(SEVMIG_FW_BLOB_MAX == SEV_FW_BLOB_MAX_SIZE, "blob max");
+_Static_assert(SEVMIG_MIGRATION_CONTROL_READY == KVM_MIGRATION_READY, "READY");
+
+#endif /* UAPI_KVM_ABI_H */

@@ -24,12 +24,12 @@ enum { VM_FD = 20 };
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static struct sevmig_kvm_enable_cap cap_exit_hc, cap_user_msr;
+static struct kvm_enable_cap cap_exit_hc, cap_user_msr;
 
-static struct fake_call enable_cap_call(struct sevmig_kvm_enable_cap *want,
+static struct fake_call enable_cap_call(struct kvm_enable_cap *want,
 					uint32_t cap, uint64_t arg, int ret)
 {
-	struct fake_call c = FAKE_IOCTL_ANY(VM_FD, SEVMIG_KVM_ENABLE_CAP, ret);
+	struct fake_call c = FAKE_IOCTL_ANY(VM_FD, KVM_ENABLE_CAP, ret);
 
 	memset(want, 0, sizeof(*want));
 	want->cap = cap;
@@ -40,7 +40,7 @@ static struct fake_call enable_cap_call(struct sevmig_kvm_enable_cap *want,
 }
 
 /* Captures the filter the library installs. */
-static struct sevmig_kvm_msr_filter installed;
+static struct kvm_msr_filter installed;
 static int capture_filter(const struct fake_call *c, void *arg)
 {
 	memcpy(&installed, arg, sizeof(installed));
@@ -49,7 +49,7 @@ static int capture_filter(const struct fake_call *c, void *arg)
 
 static struct fake_call filter_call(int ret)
 {
-	struct fake_call c = FAKE_IOCTL_ANY(VM_FD, SEVMIG_KVM_X86_SET_MSR_FILTER, ret);
+	struct fake_call c = FAKE_IOCTL_ANY(VM_FD, KVM_X86_SET_MSR_FILTER, ret);
 
 	c.hook = capture_filter;
 	return c;
@@ -68,7 +68,7 @@ static struct sevmig_vm *new_vm(struct sevmig_ctx *ctx, uint32_t policy)
 /* A CPUID table with a KVM leaf at @base and one unrelated leaf. */
 struct cpuid_table {
 	uint32_t nent, pad;
-	struct sevmig_kvm_cpuid_entry2 e[4];
+	struct kvm_cpuid_entry2 e[4];
 };
 
 static void make_cpuid(struct cpuid_table *t, uint32_t base, uint32_t eax)
@@ -99,10 +99,10 @@ static void negotiate(struct setup *s, uint32_t policy)
 {
 	struct cpuid_table t;
 
-	neg_script[0] = enable_cap_call(&cap_exit_hc, SEVMIG_KVM_CAP_EXIT_HYPERCALL,
+	neg_script[0] = enable_cap_call(&cap_exit_hc, KVM_CAP_EXIT_HYPERCALL,
 					0x1000, 0);
 	neg_script[1] = enable_cap_call(&cap_user_msr,
-					SEVMIG_KVM_CAP_X86_USER_SPACE_MSR, 0x4, 0);
+					KVM_CAP_X86_USER_SPACE_MSR, 0x4, 0);
 	neg_script[2] = filter_call(0);
 	s->fs = fake_sys_new(neg_script, 3);
 	s->ctx = fake_sys_ctx(s->fs);
@@ -124,37 +124,37 @@ static void finish(struct setup *s)
 	fake_sys_done(s->fs);
 }
 
-static _Alignas(64) uint8_t run_buf[SEVMIG_KVM_RUN_SIZE];
+static _Alignas(64) uint8_t run_buf[KVM_RUN_SIZE];
 
 static void *msr_exit(uint32_t reason, uint32_t index, uint64_t data)
 {
-	struct sevmig_kvm_run_hdr *h = (void *)run_buf;
-	struct sevmig_kvm_run_msr *m = (void *)(run_buf + SEVMIG_KVM_RUN_EXIT_OFFSET);
+	struct kvm_run_hdr *h = (void *)run_buf;
+	struct kvm_run_msr *m = (void *)(run_buf + KVM_RUN_EXIT_OFFSET);
 
 	memset(run_buf, 0xcc, sizeof(run_buf));
 	h->exit_reason = reason;
 	memset(m, 0, sizeof(*m));
-	m->reason = SEVMIG_KVM_MSR_EXIT_REASON_FILTER;
+	m->reason = KVM_MSR_EXIT_REASON_FILTER;
 	m->index = index;
 	m->data = data;
 	m->error = 0xaa;	/* must be overwritten */
 	return run_buf;
 }
 
-static struct sevmig_kvm_run_msr *msr_of(void *run)
+static struct kvm_run_msr *msr_of(void *run)
 {
-	return (void *)((uint8_t *)run + SEVMIG_KVM_RUN_EXIT_OFFSET);
+	return (void *)((uint8_t *)run + KVM_RUN_EXIT_OFFSET);
 }
 
 static void *hc_exit(uint8_t *buf, uint64_t nr, uint64_t gpa, uint64_t npages,
 		     uint64_t attrs, uint64_t hflags)
 {
-	struct sevmig_kvm_run_hdr *h = (void *)buf;
-	struct sevmig_kvm_run_hypercall *hc =
-		(void *)(buf + SEVMIG_KVM_RUN_EXIT_OFFSET);
+	struct kvm_run_hdr *h = (void *)buf;
+	struct kvm_run_hypercall *hc =
+		(void *)(buf + KVM_RUN_EXIT_OFFSET);
 
-	memset(buf, 0, SEVMIG_KVM_RUN_SIZE);
-	h->exit_reason = SEVMIG_KVM_EXIT_HYPERCALL;
+	memset(buf, 0, KVM_RUN_SIZE);
+	h->exit_reason = KVM_EXIT_HYPERCALL;
 	hc->nr = nr;
 	hc->args[0] = gpa;
 	hc->args[1] = npages;
@@ -168,8 +168,8 @@ static uint64_t hc_ret(void *run)
 {
 	uint64_t ret;
 
-	memcpy(&ret, (uint8_t *)run + SEVMIG_KVM_RUN_EXIT_OFFSET +
-	       offsetof(struct sevmig_kvm_run_hypercall, ret), sizeof(ret));
+	memcpy(&ret, (uint8_t *)run + KVM_RUN_EXIT_OFFSET +
+	       offsetof(struct kvm_run_hypercall, ret), sizeof(ret));
 	return ret;
 }
 
@@ -186,9 +186,9 @@ static void test_enable_exits_merges_vmm_bits(void **state)
 	struct sevmig_vm *vm;
 
 	(void)state;
-	script[0] = enable_cap_call(&cap_exit_hc, SEVMIG_KVM_CAP_EXIT_HYPERCALL,
+	script[0] = enable_cap_call(&cap_exit_hc, KVM_CAP_EXIT_HYPERCALL,
 				    0x1000 | 0x4, 0);
-	script[1] = enable_cap_call(&cap_user_msr, SEVMIG_KVM_CAP_X86_USER_SPACE_MSR,
+	script[1] = enable_cap_call(&cap_user_msr, KVM_CAP_X86_USER_SPACE_MSR,
 				    0x4 | 0x1, 0);
 	fs = fake_sys_new(script, 2);
 	vm = new_vm(fake_sys_ctx(fs), 0);
@@ -207,12 +207,12 @@ static void test_enable_exits_failures(void **state)
 
 	(void)state;
 	/* Kernel without the MAP_GPA_RANGE exit. */
-	script[0] = enable_cap_call(&cap_exit_hc, SEVMIG_KVM_CAP_EXIT_HYPERCALL,
+	script[0] = enable_cap_call(&cap_exit_hc, KVM_CAP_EXIT_HYPERCALL,
 				    0x1000, -EINVAL);
 	/* Then: hypercall ok, user-space MSR refused. */
-	script[1] = enable_cap_call(&cap_exit_hc, SEVMIG_KVM_CAP_EXIT_HYPERCALL,
+	script[1] = enable_cap_call(&cap_exit_hc, KVM_CAP_EXIT_HYPERCALL,
 				    0x1000, 0);
-	script[2] = enable_cap_call(&cap_user_msr, SEVMIG_KVM_CAP_X86_USER_SPACE_MSR,
+	script[2] = enable_cap_call(&cap_user_msr, KVM_CAP_X86_USER_SPACE_MSR,
 				    0x4, -EINVAL);
 	fs = fake_sys_new(script, 3);
 	vm = new_vm(fake_sys_ctx(fs), 0);
@@ -237,10 +237,10 @@ static void test_filter_ours_alone(void **state)
 	(void)state;
 	negotiate(&s, SEVMIG_HOST_POLICY_ALLOW);
 	assert_int_equal(installed.flags, 0);	/* default allow */
-	assert_int_equal(installed.ranges[0].base, SEVMIG_MSR_KVM_MIGRATION_CONTROL);
+	assert_int_equal(installed.ranges[0].base, MSR_KVM_MIGRATION_CONTROL);
 	assert_int_equal(installed.ranges[0].nmsrs, 1);
 	assert_int_equal(installed.ranges[0].flags,
-			 SEVMIG_KVM_MSR_FILTER_READ | SEVMIG_KVM_MSR_FILTER_WRITE);
+			 KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE);
 	assert_int_equal(installed.ranges[0].bitmap[0] & 1, 0);	/* deny */
 	for (int i = 1; i < 16; i++)
 		assert_int_equal(installed.ranges[i].nmsrs, 0);
@@ -252,14 +252,14 @@ static void test_filter_merged_into_vmm(void **state)
 	static uint8_t vmm_bm[8] = { 0xff };
 	static uint8_t vmm_cover_deny[8] = { 0 };
 	static uint8_t vmm_cover_allow[8] = { 0xff };
-	struct sevmig_kvm_msr_filter vmm, copy;
+	struct kvm_msr_filter vmm, copy;
 	struct fake_call script[4];
 	struct fake_sys *fs;
 	struct sevmig_vm *vm;
 
 	(void)state;
-	script[0] = enable_cap_call(&cap_exit_hc, SEVMIG_KVM_CAP_EXIT_HYPERCALL, 0x1000, 0);
-	script[1] = enable_cap_call(&cap_user_msr, SEVMIG_KVM_CAP_X86_USER_SPACE_MSR, 0x4, 0);
+	script[0] = enable_cap_call(&cap_exit_hc, KVM_CAP_EXIT_HYPERCALL, 0x1000, 0);
+	script[1] = enable_cap_call(&cap_user_msr, KVM_CAP_X86_USER_SPACE_MSR, 0x4, 0);
 	script[2] = filter_call(0);
 	script[3] = filter_call(0);
 	fs = fake_sys_new(script, 4);
@@ -267,19 +267,19 @@ static void test_filter_merged_into_vmm(void **state)
 	assert_int_equal(sevmig_vm_enable_exits(vm, 0, 0, 0), 0);
 
 	memset(&vmm, 0, sizeof(vmm));
-	vmm.flags = SEVMIG_KVM_MSR_FILTER_DEFAULT_DENY;
-	vmm.ranges[0] = (struct sevmig_kvm_msr_filter_range){
+	vmm.flags = KVM_MSR_FILTER_DEFAULT_DENY;
+	vmm.ranges[0] = (struct kvm_msr_filter_range){
 		.flags = 3, .nmsrs = 8, .base = 0x10, .bitmap = vmm_bm };
 	copy = vmm;
 	assert_int_equal(sevmig_vm_set_msr_filter(vm, &vmm, 0), 0);
 	assert_memory_equal(&vmm, &copy, sizeof(vmm));	/* VMM's struct untouched */
-	assert_int_equal(installed.flags, SEVMIG_KVM_MSR_FILTER_DEFAULT_DENY);
+	assert_int_equal(installed.flags, KVM_MSR_FILTER_DEFAULT_DENY);
 	assert_int_equal(installed.ranges[0].base, 0x10);
-	assert_int_equal(installed.ranges[1].base, SEVMIG_MSR_KVM_MIGRATION_CONTROL);
+	assert_int_equal(installed.ranges[1].base, MSR_KVM_MIGRATION_CONTROL);
 
 	/* The VMM already routes our MSR to userspace: nothing added. */
-	vmm.ranges[1] = (struct sevmig_kvm_msr_filter_range){
-		.flags = 3, .nmsrs = 1, .base = SEVMIG_MSR_KVM_MIGRATION_CONTROL,
+	vmm.ranges[1] = (struct kvm_msr_filter_range){
+		.flags = 3, .nmsrs = 1, .base = MSR_KVM_MIGRATION_CONTROL,
 		.bitmap = vmm_cover_deny };
 	assert_int_equal(sevmig_vm_set_msr_filter(vm, &vmm, 0), 0);
 	assert_int_equal(installed.ranges[2].nmsrs, 0);
@@ -289,11 +289,11 @@ static void test_filter_merged_into_vmm(void **state)
 	assert_int_equal(sevmig_vm_set_msr_filter(vm, &vmm, 0), -EINVAL);
 	/* Only writes routed: refused. */
 	vmm.ranges[1].bitmap = vmm_cover_deny;
-	vmm.ranges[1].flags = SEVMIG_KVM_MSR_FILTER_WRITE;
+	vmm.ranges[1].flags = KVM_MSR_FILTER_WRITE;
 	assert_int_equal(sevmig_vm_set_msr_filter(vm, &vmm, 0), -EINVAL);
 	/* All 16 ranges in use. */
 	for (int i = 0; i < 16; i++)
-		vmm.ranges[i] = (struct sevmig_kvm_msr_filter_range){
+		vmm.ranges[i] = (struct kvm_msr_filter_range){
 			.flags = 3, .nmsrs = 1, .base = 0x100u + (uint32_t)i,
 			.bitmap = vmm_bm };
 	assert_int_equal(sevmig_vm_set_msr_filter(vm, &vmm, 0), -ENOSPC);
@@ -310,8 +310,8 @@ static void test_filter_ioctl_fails_no_offer(void **state)
 	struct sevmig_vm *vm;
 
 	(void)state;
-	script[0] = enable_cap_call(&cap_exit_hc, SEVMIG_KVM_CAP_EXIT_HYPERCALL, 0x1000, 0);
-	script[1] = enable_cap_call(&cap_user_msr, SEVMIG_KVM_CAP_X86_USER_SPACE_MSR, 0x4, 0);
+	script[0] = enable_cap_call(&cap_exit_hc, KVM_CAP_EXIT_HYPERCALL, 0x1000, 0);
+	script[1] = enable_cap_call(&cap_user_msr, KVM_CAP_X86_USER_SPACE_MSR, 0x4, 0);
 	script[2] = filter_call(-EINVAL);
 	fs = fake_sys_new(script, 3);
 	vm = new_vm(fake_sys_ctx(fs), 0);
@@ -375,12 +375,12 @@ static void test_msr_exits(void **state)
 	assert_int_equal(sevmig_vm_readiness(s.vm, &why, 0), 0);
 	assert_int_equal(why, SEVMIG_REASON_GUEST_NOT_READY);
 
-	run = msr_exit(SEVMIG_KVM_EXIT_X86_RDMSR, SEVMIG_MSR_KVM_MIGRATION_CONTROL, 77);
+	run = msr_exit(KVM_EXIT_X86_RDMSR, MSR_KVM_MIGRATION_CONTROL, 77);
 	assert_int_equal(sevmig_vm_handle_exit(s.vm, run, 0), SEVMIG_EXIT_HANDLED);
 	assert_int_equal(msr_of(run)->error, 0);
 	assert_int_equal(msr_of(run)->data, 0);
 
-	run = msr_exit(SEVMIG_KVM_EXIT_X86_WRMSR, SEVMIG_MSR_KVM_MIGRATION_CONTROL, 1);
+	run = msr_exit(KVM_EXIT_X86_WRMSR, MSR_KVM_MIGRATION_CONTROL, 1);
 	assert_int_equal(sevmig_vm_handle_exit(s.vm, run, 0), SEVMIG_EXIT_HANDLED);
 	assert_int_equal(msr_of(run)->error, 0);
 	assert_int_equal(sevmig_vm_migration_control(s.vm, &v), 0);
@@ -388,14 +388,14 @@ static void test_msr_exits(void **state)
 	assert_int_equal(sevmig_vm_readiness(s.vm, &why, 0), 0);
 	assert_int_equal(why, 0);
 
-	run = msr_exit(SEVMIG_KVM_EXIT_X86_RDMSR, SEVMIG_MSR_KVM_MIGRATION_CONTROL, 0);
+	run = msr_exit(KVM_EXIT_X86_RDMSR, MSR_KVM_MIGRATION_CONTROL, 0);
 	assert_int_equal(sevmig_vm_handle_exit(s.vm, run, 0), SEVMIG_EXIT_HANDLED);
 	assert_int_equal(msr_of(run)->data, 1);
 
 	/* Reserved bits: #GP, value unchanged. */
 	for (int b = 1; b < 64; b += 7) {
-		run = msr_exit(SEVMIG_KVM_EXIT_X86_WRMSR,
-			       SEVMIG_MSR_KVM_MIGRATION_CONTROL, 1ull << b | 1);
+		run = msr_exit(KVM_EXIT_X86_WRMSR,
+			       MSR_KVM_MIGRATION_CONTROL, 1ull << b | 1);
 		assert_int_equal(sevmig_vm_handle_exit(s.vm, run, 0),
 				 SEVMIG_EXIT_HANDLED);
 		assert_int_equal(msr_of(run)->error, 1);
@@ -404,16 +404,16 @@ static void test_msr_exits(void **state)
 	assert_int_equal(v, 1);
 
 	/* The guest writes 0 on reboot/kexec/CPU offline: blocked again. */
-	run = msr_exit(SEVMIG_KVM_EXIT_X86_WRMSR, SEVMIG_MSR_KVM_MIGRATION_CONTROL, 0);
+	run = msr_exit(KVM_EXIT_X86_WRMSR, MSR_KVM_MIGRATION_CONTROL, 0);
 	assert_int_equal(sevmig_vm_handle_exit(s.vm, run, 0), SEVMIG_EXIT_HANDLED);
 	assert_int_equal(sevmig_vm_readiness(s.vm, &why, 0), 0);
 	assert_int_equal(why, SEVMIG_REASON_GUEST_NOT_READY);
 
 	/* Other MSRs and other exits are the VMM's, untouched. */
-	run = msr_exit(SEVMIG_KVM_EXIT_X86_WRMSR, 0x10, 5);
+	run = msr_exit(KVM_EXIT_X86_WRMSR, 0x10, 5);
 	assert_int_equal(sevmig_vm_handle_exit(s.vm, run, 0), SEVMIG_EXIT_NOT_OURS);
 	assert_int_equal(msr_of(run)->error, 0xaa);
-	run = msr_exit(2 /* KVM_EXIT_IO */, SEVMIG_MSR_KVM_MIGRATION_CONTROL, 5);
+	run = msr_exit(2 /* KVM_EXIT_IO */, MSR_KVM_MIGRATION_CONTROL, 5);
 	assert_int_equal(sevmig_vm_handle_exit(s.vm, run, 0), SEVMIG_EXIT_NOT_OURS);
 	assert_int_equal(sevmig_vm_handle_exit(s.vm, NULL, 0), -EINVAL);
 	assert_int_equal(sevmig_vm_handle_exit(s.vm, run, 4), -EINVAL);
@@ -434,12 +434,12 @@ static void test_msr_not_offered_gp(void **state)
 	void *run;
 
 	(void)state;
-	run = msr_exit(SEVMIG_KVM_EXIT_X86_WRMSR, SEVMIG_MSR_KVM_MIGRATION_CONTROL, 1);
+	run = msr_exit(KVM_EXIT_X86_WRMSR, MSR_KVM_MIGRATION_CONTROL, 1);
 	assert_int_equal(sevmig_vm_handle_exit(vm, run, 0), SEVMIG_EXIT_HANDLED);
 	assert_int_equal(msr_of(run)->error, 1);
 	assert_int_equal(sevmig_vm_migration_control(vm, &v), 0);
 	assert_int_equal(v, 0);
-	run = msr_exit(SEVMIG_KVM_EXIT_X86_RDMSR, SEVMIG_MSR_KVM_MIGRATION_CONTROL, 0);
+	run = msr_exit(KVM_EXIT_X86_RDMSR, MSR_KVM_MIGRATION_CONTROL, 0);
 	assert_int_equal(sevmig_vm_handle_exit(vm, run, 0), SEVMIG_EXIT_HANDLED);
 	assert_int_equal(msr_of(run)->error, 1);
 	sevmig_vm_free(vm);
@@ -450,7 +450,7 @@ static void test_msr_not_offered_gp(void **state)
 
 static void test_hypercall_validation(void **state)
 {
-	static _Alignas(64) uint8_t buf[SEVMIG_KVM_RUN_SIZE];
+	static _Alignas(64) uint8_t buf[KVM_RUN_SIZE];
 	struct {
 		uint64_t gpa, npages, attrs, hflags, want;
 	} cases[] = {
@@ -485,7 +485,7 @@ static void test_hypercall_validation(void **state)
 	(void)state;
 	negotiate(&s, SEVMIG_HOST_POLICY_ALLOW);
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-		void *run = hc_exit(buf, SEVMIG_KVM_HC_MAP_GPA_RANGE, cases[i].gpa,
+		void *run = hc_exit(buf, KVM_HC_MAP_GPA_RANGE, cases[i].gpa,
 				    cases[i].npages, cases[i].attrs, cases[i].hflags);
 		uint64_t direct = 0xdead;
 
@@ -515,14 +515,14 @@ static void test_hypercall_validation(void **state)
 
 static void test_hypercall_not_offered(void **state)
 {
-	static _Alignas(64) uint8_t buf[SEVMIG_KVM_RUN_SIZE];
+	static _Alignas(64) uint8_t buf[KVM_RUN_SIZE];
 	struct fake_sys *fs = fake_sys_new(NULL, 0);
 	struct sevmig_vm *vm = new_vm(fake_sys_ctx(fs), 0);
 	void *run;
 
 	(void)state;
 	assert_int_equal(sevmig_vm_ram_add(vm, 0, 1 << 20, NULL, 0), 0);
-	run = hc_exit(buf, SEVMIG_KVM_HC_MAP_GPA_RANGE, 0x1000, 1, 0, 1);
+	run = hc_exit(buf, KVM_HC_MAP_GPA_RANGE, 0x1000, 1, 0, 1);
 	assert_int_equal(sevmig_vm_handle_exit(vm, run, 0), SEVMIG_EXIT_HANDLED);
 	assert_int_equal(hc_ret(run), KVM_ENOSYS_RET);
 	/* Nothing recorded. */
@@ -562,7 +562,7 @@ static void test_ram_map(void **state)
 
 static void test_reset_keeps_firmware_shared(void **state)
 {
-	static _Alignas(64) uint8_t buf[SEVMIG_KVM_RUN_SIZE];
+	static _Alignas(64) uint8_t buf[KVM_RUN_SIZE];
 	struct setup s;
 	uint64_t v, why;
 
@@ -575,8 +575,8 @@ static void test_reset_keeps_firmware_shared(void **state)
 	assert_int_equal(sevmig_vm_handle_exit(s.vm, hc_exit(buf, 12, 0x100000, 16, 0, 1), 0),
 			 SEVMIG_EXIT_HANDLED);
 	assert_int_equal(sevmig_vm_pages_shared_count(s.vm), 16);
-	assert_int_equal(sevmig_vm_handle_exit(s.vm, msr_exit(SEVMIG_KVM_EXIT_X86_WRMSR,
-					     SEVMIG_MSR_KVM_MIGRATION_CONTROL, 1), 0),
+	assert_int_equal(sevmig_vm_handle_exit(s.vm, msr_exit(KVM_EXIT_X86_WRMSR,
+					     MSR_KVM_MIGRATION_CONTROL, 1), 0),
 			 SEVMIG_EXIT_HANDLED);
 	assert_int_equal(sevmig_vm_reset(s.vm, 0), 0);
 	assert_int_equal(sevmig_vm_migration_control(s.vm, &v), 0);
@@ -661,8 +661,8 @@ static int check_immediate(const struct fake_call *c, void *arg)
 static void test_complete_pending(void **state)
 {
 	struct fake_call script[2] = {
-		FAKE_IOCTL_VAL(30, SEVMIG_KVM_RUN, 0, -EINTR),
-		FAKE_IOCTL_VAL(30, SEVMIG_KVM_RUN, 0, -EIO),
+		FAKE_IOCTL_VAL(30, KVM_RUN, 0, -EINTR),
+		FAKE_IOCTL_VAL(30, KVM_RUN, 0, -EIO),
 	};
 	struct fake_sys *fs;
 
@@ -685,7 +685,7 @@ static void test_complete_pending(void **state)
 struct worker {
 	struct sevmig_vm *vm;
 	unsigned int id;
-	_Alignas(64) uint8_t buf[SEVMIG_KVM_RUN_SIZE];
+	_Alignas(64) uint8_t buf[KVM_RUN_SIZE];
 	int bad;
 };
 
@@ -701,8 +701,8 @@ static void *vcpu_thread(void *p)
 		if (sevmig_vm_handle_exit(w->vm, run, 0) != SEVMIG_EXIT_HANDLED ||
 		    hc_ret(run) != 0)
 			w->bad++;
-		run = msr_exit(SEVMIG_KVM_EXIT_X86_RDMSR,
-			       SEVMIG_MSR_KVM_MIGRATION_CONTROL, 0);
+		run = msr_exit(KVM_EXIT_X86_RDMSR,
+			       MSR_KVM_MIGRATION_CONTROL, 0);
 		memcpy(w->buf, run, 64);
 	}
 	return NULL;

@@ -47,11 +47,11 @@ void fixtures_platform(const char *gen, struct platform_certs *ret)
 	char rel[128];
 
 	snprintf(rel, sizeof(rel), "platform-%s/pdh.cert", gen);
-	copy_exact(rel, ret->pdh, SEVMIG_SEV_CERT_SIZE);
+	copy_exact(rel, ret->pdh, SEVMIG_SEV_CERT_LEN);
 	for (int i = 0; i < 3; i++) {
 		snprintf(rel, sizeof(rel), "platform-%s/%s.cert", gen, names[i]);
-		copy_exact(rel, ret->chain + i * SEVMIG_SEV_CERT_SIZE,
-			   SEVMIG_SEV_CERT_SIZE);
+		copy_exact(rel, ret->chain + i * SEVMIG_SEV_CERT_LEN,
+			   SEVMIG_SEV_CERT_LEN);
 	}
 }
 

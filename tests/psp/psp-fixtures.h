@@ -9,12 +9,12 @@
 #include "uapi/sev-cert.h"
 
 struct platform_certs {
-	uint8_t pdh[SEVMIG_SEV_CERT_SIZE];
-	uint8_t chain[SEVMIG_SEV_PLAT_CHAIN_SIZE];	/* PEK || OCA || CEK */
+	uint8_t pdh[SEVMIG_SEV_CERT_LEN];
+	uint8_t chain[SEVMIG_PLAT_CHAIN_LEN];	/* PEK || OCA || CEK */
 };
 
 struct amd_certs {
-	uint8_t chain[SEVMIG_AMD_CHAIN_4K_4K];		/* ASK || ARK */
+	uint8_t chain[AMD_CHAIN_4K_4K];		/* ASK || ARK */
 	size_t len, ask_len, ark_len;
 };
 

@@ -30,11 +30,11 @@ int psp_sev_hook(const struct fake_call *c, void *arg);
 int psp_kvm_hook(const struct fake_call *c, void *arg);
 
 #define SEV_EXPECT(f, r, e) \
-	{ .op = FAKE_OP_IOCTL, .fd = (f), .req = SEVMIG_SEV_ISSUE_CMD, \
+	{ .op = FAKE_OP_IOCTL, .fd = (f), .req = SEV_ISSUE_CMD, \
 	  .nested_off = FAKE_NO_NESTED, .hook = psp_sev_hook, \
 	  .hook_data = (void *)(e), .ret = (r), .what = "SEV_ISSUE_CMD" }
 #define KVM_EXPECT(f, r, e) \
-	{ .op = FAKE_OP_IOCTL, .fd = (f), .req = SEVMIG_KVM_MEMORY_ENCRYPT_OP, \
+	{ .op = FAKE_OP_IOCTL, .fd = (f), .req = KVM_MEMORY_ENCRYPT_OP, \
 	  .nested_off = FAKE_NO_NESTED, .hook = psp_kvm_hook, \
 	  .hook_data = (void *)(e), .ret = (r), .what = "KVM_MEMORY_ENCRYPT_OP" }
 

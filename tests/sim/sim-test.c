@@ -86,9 +86,9 @@ int th_ioctl_val(struct th *h, int fd, unsigned long req, unsigned long v)
 
 int th_sev(struct th *h, int sev_fd, uint32_t cmd, void *data, uint32_t *err)
 {
-	struct sevmig_sev_issue_cmd c = { .cmd = cmd,
+	struct sev_issue_cmd c = { .cmd = cmd,
 					  .data = (uint64_t)(uintptr_t)data };
-	int ret = th_ioctl(h, sev_fd, SEVMIG_SEV_ISSUE_CMD, &c);
+	int ret = th_ioctl(h, sev_fd, SEV_ISSUE_CMD, &c);
 
 	if (err)
 		*err = c.error;
@@ -98,10 +98,10 @@ int th_sev(struct th *h, int sev_fd, uint32_t cmd, void *data, uint32_t *err)
 int th_op_fd(struct th *h, int vm, uint32_t id, void *data, int sev_fd,
 	     uint32_t *err)
 {
-	struct sevmig_kvm_sev_cmd c = { .id = id,
+	struct kvm_sev_cmd c = { .id = id,
 					.data = (uint64_t)(uintptr_t)data,
 					.sev_fd = (uint32_t)sev_fd };
-	int ret = th_ioctl(h, vm, SEVMIG_KVM_MEMORY_ENCRYPT_OP, &c);
+	int ret = th_ioctl(h, vm, KVM_MEMORY_ENCRYPT_OP, &c);
 
 	if (err)
 		*err = c.error;
@@ -115,7 +115,7 @@ int th_op(struct th *h, int vm, uint32_t id, void *data, uint32_t *err)
 
 int th_vm(struct th *h, uint32_t type)
 {
-	int vm = th_ioctl_val(h, h->kvm, SEVMIG_KVM_CREATE_VM, type);
+	int vm = th_ioctl_val(h, h->kvm, KVM_CREATE_VM, type);
 
 	assert_true(vm >= 0);
 	return vm;
@@ -123,7 +123,7 @@ int th_vm(struct th *h, uint32_t type)
 
 int th_vcpu(struct th *h, int vm, unsigned id)
 {
-	int fd = th_ioctl_val(h, vm, SEVMIG_KVM_CREATE_VCPU, id);
+	int fd = th_ioctl_val(h, vm, KVM_CREATE_VCPU, id);
 
 	assert_true(fd >= 0);
 	return fd;
@@ -131,113 +131,113 @@ int th_vcpu(struct th *h, int vm, unsigned id)
 
 void th_launch(struct th *h, int vm, uint32_t policy, void *mem, size_t len)
 {
-	struct sevmig_kvm_sev_launch_start ls = { .policy = policy };
+	struct kvm_sev_launch_start ls = { .policy = policy };
 	struct { uint64_t uaddr; uint32_t len, pad; } ud = {
 		(uint64_t)(uintptr_t)mem, (uint32_t)len, 0 };
 	uint8_t meas[48];
 	uint32_t err = 0;
 
-	assert_int_equal(th_op(h, vm, SEVMIG_KVM_SEV_INIT, NULL, &err), 0);
-	assert_int_equal(th_op(h, vm, SEVMIG_KVM_SEV_LAUNCH_START, &ls, &err), 0);
+	assert_int_equal(th_op(h, vm, KVM_SEV_INIT, NULL, &err), 0);
+	assert_int_equal(th_op(h, vm, KVM_SEV_LAUNCH_START, &ls, &err), 0);
 	assert_true(ls.handle != 0);
 	if (mem && len)
-		assert_int_equal(th_op(h, vm, SEVMIG_KVM_SEV_LAUNCH_UPDATE_DATA,
+		assert_int_equal(th_op(h, vm, KVM_SEV_LAUNCH_UPDATE_DATA,
 				       &ud, &err), 0);
 	ud.uaddr = (uint64_t)(uintptr_t)meas;
 	ud.len = sizeof(meas);
-	assert_int_equal(th_op(h, vm, SEVMIG_KVM_SEV_LAUNCH_MEASURE, &ud, &err),
+	assert_int_equal(th_op(h, vm, KVM_SEV_LAUNCH_MEASURE, &ud, &err),
 			 0);
-	assert_int_equal(th_op(h, vm, SEVMIG_KVM_SEV_LAUNCH_FINISH, NULL, &err),
+	assert_int_equal(th_op(h, vm, KVM_SEV_LAUNCH_FINISH, NULL, &err),
 			 0);
-	assert_int_equal(th_state(h, vm), SEVMIG_SEV_GSTATE_RUNNING);
+	assert_int_equal(th_state(h, vm), SEV_GSTATE_RUNNING);
 }
 
 uint32_t th_state(struct th *h, int vm)
 {
-	struct sevmig_kvm_sev_guest_status st = { 0 };
+	struct kvm_sev_guest_status st = { 0 };
 	uint32_t err = 0;
 
-	assert_int_equal(th_op(h, vm, SEVMIG_KVM_SEV_GUEST_STATUS, &st, &err), 0);
+	assert_int_equal(th_op(h, vm, KVM_SEV_GUEST_STATUS, &st, &err), 0);
 	return st.state;
 }
 
-void th_export(struct th *h, uint8_t pdh[SEVMIG_SEV_CERT_SIZE],
-	       uint8_t chain[SEVMIG_SEV_PLAT_CHAIN_SIZE])
+void th_export(struct th *h, uint8_t pdh[SEVMIG_SEV_CERT_LEN],
+	       uint8_t chain[SEVMIG_PLAT_CHAIN_LEN])
 {
-	struct sevmig_sev_user_data_pdh_cert_export e = {
+	struct sev_user_data_pdh_cert_export e = {
 		.pdh_cert_address = (uint64_t)(uintptr_t)pdh,
-		.pdh_cert_len = SEVMIG_SEV_CERT_SIZE,
+		.pdh_cert_len = SEVMIG_SEV_CERT_LEN,
 		.cert_chain_address = (uint64_t)(uintptr_t)chain,
-		.cert_chain_len = SEVMIG_SEV_PLAT_CHAIN_SIZE,
+		.cert_chain_len = SEVMIG_PLAT_CHAIN_LEN,
 	};
 	uint32_t err = 0;
 
-	assert_int_equal(th_sev(h, h->sev, SEVMIG_SEV_PDH_CERT_EXPORT, &e, &err),
+	assert_int_equal(th_sev(h, h->sev, SEV_PDH_CERT_EXPORT, &e, &err),
 			 0);
 }
 
 int th_send_start(struct th *src, int vm, const uint8_t *pdh,
 		  const uint8_t *chain, const uint8_t *amd, uint32_t amd_len,
-		  uint8_t session[SEVMIG_SEV_SESSION_SIZE], uint32_t *err)
+		  uint8_t session[SEVMIG_SESSION_LEN], uint32_t *err)
 {
-	struct sevmig_kvm_sev_send_start s = {
+	struct kvm_sev_send_start s = {
 		.pdh_cert_uaddr = (uint64_t)(uintptr_t)pdh,
-		.pdh_cert_len = SEVMIG_SEV_CERT_SIZE,
+		.pdh_cert_len = SEVMIG_SEV_CERT_LEN,
 		.plat_certs_uaddr = (uint64_t)(uintptr_t)chain,
-		.plat_certs_len = SEVMIG_SEV_PLAT_CHAIN_SIZE,
+		.plat_certs_len = SEVMIG_PLAT_CHAIN_LEN,
 		.amd_certs_uaddr = (uint64_t)(uintptr_t)amd,
 		.amd_certs_len = amd_len,
 		.session_uaddr = (uint64_t)(uintptr_t)session,
-		.session_len = SEVMIG_SEV_SESSION_SIZE,
+		.session_len = SEVMIG_SESSION_LEN,
 	};
 
-	return th_op(src, vm, SEVMIG_KVM_SEV_SEND_START, &s, err);
+	return th_op(src, vm, KVM_SEV_SEND_START, &s, err);
 }
 
 int th_receive_start(struct th *dst, int vm, uint32_t policy,
 		     const uint8_t *src_pdh, const uint8_t *session,
 		     uint32_t *err)
 {
-	struct sevmig_kvm_sev_receive_start r = {
+	struct kvm_sev_receive_start r = {
 		.policy = policy,
 		.pdh_uaddr = (uint64_t)(uintptr_t)src_pdh,
-		.pdh_len = SEVMIG_SEV_CERT_SIZE,
+		.pdh_len = SEVMIG_SEV_CERT_LEN,
 		.session_uaddr = (uint64_t)(uintptr_t)session,
-		.session_len = SEVMIG_SEV_SESSION_SIZE,
+		.session_len = SEVMIG_SESSION_LEN,
 	};
 
-	return th_op(dst, vm, SEVMIG_KVM_SEV_RECEIVE_START, &r, err);
+	return th_op(dst, vm, KVM_SEV_RECEIVE_START, &r, err);
 }
 
 int th_send_page(struct th *h, int vm, const void *gva, uint32_t len,
-		 uint8_t hdr[SEVMIG_SEV_PACKET_HDR_SIZE], uint8_t *trans,
+		 uint8_t hdr[SEVMIG_PACKET_HDR_LEN], uint8_t *trans,
 		 uint32_t *err)
 {
-	struct sevmig_kvm_sev_send_update_data d = {
+	struct kvm_sev_send_update_data d = {
 		.hdr_uaddr = (uint64_t)(uintptr_t)hdr,
-		.hdr_len = SEVMIG_SEV_PACKET_HDR_SIZE,
+		.hdr_len = SEVMIG_PACKET_HDR_LEN,
 		.guest_uaddr = (uint64_t)(uintptr_t)gva,
 		.guest_len = len,
 		.trans_uaddr = (uint64_t)(uintptr_t)trans,
 		.trans_len = len,
 	};
 
-	return th_op(h, vm, SEVMIG_KVM_SEV_SEND_UPDATE_DATA, &d, err);
+	return th_op(h, vm, KVM_SEV_SEND_UPDATE_DATA, &d, err);
 }
 
 int th_recv_page(struct th *h, int vm, void *gva, uint32_t len,
 		 const uint8_t *hdr, const uint8_t *trans, uint32_t *err)
 {
-	struct sevmig_kvm_sev_send_update_data d = {
+	struct kvm_sev_send_update_data d = {
 		.hdr_uaddr = (uint64_t)(uintptr_t)hdr,
-		.hdr_len = SEVMIG_SEV_PACKET_HDR_SIZE,
+		.hdr_len = SEVMIG_PACKET_HDR_LEN,
 		.guest_uaddr = (uint64_t)(uintptr_t)gva,
 		.guest_len = len,
 		.trans_uaddr = (uint64_t)(uintptr_t)trans,
 		.trans_len = len,
 	};
 
-	return th_op(h, vm, SEVMIG_KVM_SEV_RECEIVE_UPDATE_DATA, &d, err);
+	return th_op(h, vm, KVM_SEV_RECEIVE_UPDATE_DATA, &d, err);
 }
 
 void *th_pages(size_t n)

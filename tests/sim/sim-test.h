@@ -50,19 +50,19 @@ void th_launch(struct th *h, int vm, uint32_t policy, void *mem, size_t len);
 /* GUEST_STATUS state (asserts success). */
 uint32_t th_state(struct th *h, int vm);
 /* PDH and chain of @h via PDH_CERT_EXPORT (asserts). */
-void th_export(struct th *h, uint8_t pdh[SEVMIG_SEV_CERT_SIZE],
-	       uint8_t chain[SEVMIG_SEV_PLAT_CHAIN_SIZE]);
+void th_export(struct th *h, uint8_t pdh[SEVMIG_SEV_CERT_LEN],
+	       uint8_t chain[SEVMIG_PLAT_CHAIN_LEN]);
 
 /* SEND_START from @src's @vm to a target described by its certs. */
 int th_send_start(struct th *src, int vm, const uint8_t *pdh,
 		  const uint8_t *chain, const uint8_t *amd, uint32_t amd_len,
-		  uint8_t session[SEVMIG_SEV_SESSION_SIZE], uint32_t *err);
+		  uint8_t session[SEVMIG_SESSION_LEN], uint32_t *err);
 int th_receive_start(struct th *dst, int vm, uint32_t policy,
 		     const uint8_t *src_pdh, const uint8_t *session,
 		     uint32_t *err);
 /* One page (or part): SEND_UPDATE_DATA / RECEIVE_UPDATE_DATA. */
 int th_send_page(struct th *h, int vm, const void *gva, uint32_t len,
-		 uint8_t hdr[SEVMIG_SEV_PACKET_HDR_SIZE], uint8_t *trans,
+		 uint8_t hdr[SEVMIG_PACKET_HDR_LEN], uint8_t *trans,
 		 uint32_t *err);
 int th_recv_page(struct th *h, int vm, void *gva, uint32_t len,
 		 const uint8_t *hdr, const uint8_t *trans, uint32_t *err);

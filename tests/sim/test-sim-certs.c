@@ -137,7 +137,7 @@ static void test_crossed_chains(void **state)
 
 static void test_flipped_bits(void **state)
 {
-	uint8_t pek[SEVMIG_SEV_CERT_SIZE];
+	uint8_t pek[SEVMIG_SEV_CERT_LEN];
 	struct blob b = { pek, sizeof(pek) };
 
 	(void)state;
@@ -158,48 +158,48 @@ static void test_flipped_bits(void **state)
 /* SEND_START (policy SEV) against real chains on a simulated source. */
 static void test_send_start_real_chain(void **state)
 {
-	uint8_t chain[SEVMIG_SEV_PLAT_CHAIN_SIZE], amd[SEVMIG_AMD_CHAIN_4K_4K];
-	uint8_t session[SEVMIG_SEV_SESSION_SIZE];
+	uint8_t chain[SEVMIG_PLAT_CHAIN_LEN], amd[AMD_CHAIN_4K_4K];
+	uint8_t session[SEVMIG_SESSION_LEN];
 	struct sevmig_sim *sim = th_world(SEVMIG_SIM_MODE_MEMORY);
-	uint32_t policy = SEVMIG_POLICY_SEV, err = 0;
+	uint32_t policy = SEVMIG_GUEST_POLICY_SEV, err = 0;
 	uint8_t *mem = th_pages(1);
 	struct th a;
 	int vm;
 
 	(void)state;
 	th_open(&a, sim, NULL);
-	vm = th_vm(&a, SEVMIG_KVM_X86_DEFAULT_VM);
+	vm = th_vm(&a, KVM_X86_DEFAULT_VM);
 	th_launch(&a, vm, policy, mem, 4096);
-	memcpy(chain, rome.pek.p, SEVMIG_SEV_CERT_SIZE);
-	memcpy(chain + SEVMIG_SEV_CERT_SIZE, rome.oca.p, SEVMIG_SEV_CERT_SIZE);
-	memcpy(chain + 2 * SEVMIG_SEV_CERT_SIZE, rome.cek.p,
-	       SEVMIG_SEV_CERT_SIZE);
+	memcpy(chain, rome.pek.p, SEVMIG_SEV_CERT_LEN);
+	memcpy(chain + SEVMIG_SEV_CERT_LEN, rome.oca.p, SEVMIG_SEV_CERT_LEN);
+	memcpy(chain + 2 * SEVMIG_SEV_CERT_LEN, rome.cek.p,
+	       SEVMIG_SEV_CERT_LEN);
 	memcpy(amd, rome.ask.p, rome.ask.len);
 	memcpy(amd + rome.ask.len, rome.ark.p, rome.ark.len);
 	/* The real ARK is not one of the simulator's roots yet. */
 	assert_int_equal(th_send_start(&a, vm, rome.pdh.p, chain, amd,
-				       SEVMIG_AMD_CHAIN_4K_4K, session, &err),
+				       AMD_CHAIN_4K_4K, session, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_CERTIFICATE);
+	assert_int_equal(err, SEV_RET_INVALID_CERTIFICATE);
 	assert_int_equal(sevmig_sim_trust_ark(sim, rome.ask.p, rome.ask.len, 0),
 			 -EINVAL);
 	assert_int_equal(sevmig_sim_trust_ark(sim, rome.ark.p, rome.ark.len, 0),
 			 0);
 	/* A Naples PDH with the Rome chain: the PEK did not sign it. */
 	assert_int_equal(th_send_start(&a, vm, naples.pdh.p, chain, amd,
-				       SEVMIG_AMD_CHAIN_4K_4K, session, &err),
+				       AMD_CHAIN_4K_4K, session, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_BAD_SIGNATURE);
+	assert_int_equal(err, SEV_RET_BAD_SIGNATURE);
 	/* A chain length the firmware does not know. */
 	assert_int_equal(th_send_start(&a, vm, rome.pdh.p, chain, amd,
-				       SEVMIG_AMD_CHAIN_4K_4K - 1, session,
+				       AMD_CHAIN_4K_4K - 1, session,
 				       &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_LEN);
-	assert_int_equal(th_state(&a, vm), SEVMIG_SEV_GSTATE_RUNNING);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
+	assert_int_equal(th_state(&a, vm), SEV_GSTATE_RUNNING);
 	/* The genuine Rome chain passes; the session is built for its PDH. */
 	assert_int_equal(th_send_start(&a, vm, rome.pdh.p, chain, amd,
-				       SEVMIG_AMD_CHAIN_4K_4K, session, &err), 0);
-	assert_int_equal(th_state(&a, vm), SEVMIG_SEV_GSTATE_SUPDATE);
+				       AMD_CHAIN_4K_4K, session, &err), 0);
+	assert_int_equal(th_state(&a, vm), SEV_GSTATE_SUPDATE);
 	a.ops.close(a.ops.opaque, vm);
 	th_close(&a);
 	th_free_pages(mem, 1);
@@ -209,7 +209,7 @@ static void test_send_start_real_chain(void **state)
 /* The simulator's own certificates have the real formats and verify. */
 static void test_sim_chain(void **state)
 {
-	uint8_t amd[SEVMIG_AMD_CHAIN_2K_2K], c[4][SEVMIG_SEV_CERT_SIZE];
+	uint8_t amd[AMD_CHAIN_2K_2K], c[4][SEVMIG_SEV_CERT_LEN];
 	struct sevmig_sim *sim = th_world(SEVMIG_SIM_MODE_MEMORY);
 	struct sevmig_sim_host *h = NULL;
 	size_t len = 0, half;
@@ -217,7 +217,7 @@ static void test_sim_chain(void **state)
 	(void)state;
 	assert_int_equal(sevmig_sim_host_new(sim, NULL, &h), 0);
 	assert_int_equal(sevmig_sim_amd_chain(sim, NULL, 0, &len), 0);
-	assert_int_equal(len, SEVMIG_AMD_CHAIN_2K_2K);
+	assert_int_equal(len, AMD_CHAIN_2K_2K);
 	assert_int_equal(sevmig_sim_amd_chain(sim, amd, 10, &len), -ENOSPC);
 	assert_int_equal(sevmig_sim_amd_chain(sim, amd, sizeof(amd), &len), 0);
 	half = len / 2;
@@ -225,13 +225,13 @@ static void test_sim_chain(void **state)
 						half, 0), 0);
 	assert_int_equal(sevmig_sim_cert_verify(amd, half, amd + half, half, 0),
 			 0);
-	assert_int_equal(sevmig_sim_host_cert(h, SEVMIG_USAGE_OCA, c[0],
+	assert_int_equal(sevmig_sim_host_cert(h, SEVMIG_CERT_USAGE_OCA, c[0],
 					      sizeof(c[0])), 0);
-	assert_int_equal(sevmig_sim_host_cert(h, SEVMIG_USAGE_CEK, c[1],
+	assert_int_equal(sevmig_sim_host_cert(h, SEVMIG_CERT_USAGE_CEK, c[1],
 					      sizeof(c[1])), 0);
-	assert_int_equal(sevmig_sim_host_cert(h, SEVMIG_USAGE_PEK, c[2],
+	assert_int_equal(sevmig_sim_host_cert(h, SEVMIG_CERT_USAGE_PEK, c[2],
 					      sizeof(c[2])), 0);
-	assert_int_equal(sevmig_sim_host_cert(h, SEVMIG_USAGE_PDH, c[3],
+	assert_int_equal(sevmig_sim_host_cert(h, SEVMIG_CERT_USAGE_PDH, c[3],
 					      sizeof(c[3])), 0);
 	assert_int_equal(sevmig_sim_host_cert(h, 0x13, c[3], sizeof(c[3])),
 			 -EINVAL);

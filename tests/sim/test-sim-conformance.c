@@ -65,7 +65,7 @@ static void vm_close(int fd)
 
 static int running_vm(uint32_t policy)
 {
-	int vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	th_launch(&H, vm, policy, mem, PG);
 	return vm;
@@ -75,14 +75,14 @@ static int running_vm(uint32_t policy)
 
 static void r3_2_platform_status_any_fd(void **state)
 {
-	struct sevmig_sev_user_data_status st;
+	struct sev_user_data_status st;
 	uint32_t err = 0xdead;
 	int ro = H.ops.open(H.ops.opaque, "/dev/sev", O_RDONLY | O_CLOEXEC);
 
 	(void)state;
 	assert_true(ro >= 0);
 	memset(&st, 0xff, sizeof(st));
-	assert_int_equal(th_sev(&H, ro, SEVMIG_SEV_PLATFORM_STATUS, &st, &err), 0);
+	assert_int_equal(th_sev(&H, ro, SEV_PLATFORM_STATUS, &st, &err), 0);
 	assert_int_equal(err, 0);
 	assert_true(st.state <= 2);
 	assert_true(st.api_major > 0 || st.api_minor >= 16);
@@ -91,21 +91,21 @@ static void r3_2_platform_status_any_fd(void **state)
 
 static void r3_2_pdh_export_length_query(void **state)
 {
-	struct sevmig_sev_user_data_pdh_cert_export e = { 0 };
+	struct sev_user_data_pdh_cert_export e = { 0 };
 	uint32_t err = 0;
 
 	(void)state;
-	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_PDH_CERT_EXPORT, &e, &err),
+	assert_int_equal(th_sev(&H, H.sev, SEV_PDH_CERT_EXPORT, &e, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_LEN);
-	assert_int_equal(e.pdh_cert_len, SEVMIG_SEV_CERT_SIZE);
-	assert_int_equal(e.cert_chain_len, SEVMIG_SEV_PLAT_CHAIN_SIZE);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
+	assert_int_equal(e.pdh_cert_len, SEVMIG_SEV_CERT_LEN);
+	assert_int_equal(e.cert_chain_len, SEVMIG_PLAT_CHAIN_LEN);
 }
 
 static void r3_2_pdh_export_blob_cap_efault(void **state)
 {
 	static uint8_t big[0x4001];
-	struct sevmig_sev_user_data_pdh_cert_export e = {
+	struct sev_user_data_pdh_cert_export e = {
 		.pdh_cert_address = (uint64_t)(uintptr_t)big,
 		.pdh_cert_len = sizeof(big),
 		.cert_chain_address = (uint64_t)(uintptr_t)big,
@@ -113,14 +113,14 @@ static void r3_2_pdh_export_blob_cap_efault(void **state)
 	};
 
 	(void)state;
-	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_PDH_CERT_EXPORT, &e, NULL),
+	assert_int_equal(th_sev(&H, H.sev, SEV_PDH_CERT_EXPORT, &e, NULL),
 			 -EFAULT);
 }
 
 static void r3_2_pdh_export_small_buffers(void **state)
 {
-	static uint8_t pdh[SEVMIG_SEV_CERT_SIZE], chain[100];
-	struct sevmig_sev_user_data_pdh_cert_export e = {
+	static uint8_t pdh[SEVMIG_SEV_CERT_LEN], chain[100];
+	struct sev_user_data_pdh_cert_export e = {
 		.pdh_cert_address = (uint64_t)(uintptr_t)pdh,
 		.pdh_cert_len = sizeof(pdh),
 		.cert_chain_address = (uint64_t)(uintptr_t)chain,
@@ -129,46 +129,46 @@ static void r3_2_pdh_export_small_buffers(void **state)
 	uint32_t err = 0;
 
 	(void)state;
-	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_PDH_CERT_EXPORT, &e, &err),
+	assert_int_equal(th_sev(&H, H.sev, SEV_PDH_CERT_EXPORT, &e, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_LEN);
-	assert_int_equal(e.cert_chain_len, SEVMIG_SEV_PLAT_CHAIN_SIZE);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
+	assert_int_equal(e.cert_chain_len, SEVMIG_PLAT_CHAIN_LEN);
 }
 
 static void r3_2_pdh_export_chain_verifies(void **state)
 {
-	uint8_t pdh[SEVMIG_SEV_CERT_SIZE], chain[SEVMIG_SEV_PLAT_CHAIN_SIZE];
+	uint8_t pdh[SEVMIG_SEV_CERT_LEN], chain[SEVMIG_PLAT_CHAIN_LEN];
 
 	(void)state;
 	th_export(&H, pdh, chain);
 	/* PEK || OCA || CEK; the PDH is signed by the PEK, the PEK by the OCA
 	 * and the CEK. */
 	assert_int_equal(sevmig_sim_cert_verify(pdh, sizeof(pdh), chain,
-						SEVMIG_SEV_CERT_SIZE, 0), 0);
-	assert_int_equal(sevmig_sim_cert_verify(chain, SEVMIG_SEV_CERT_SIZE,
-						chain + SEVMIG_SEV_CERT_SIZE,
-						SEVMIG_SEV_CERT_SIZE, 0), 0);
-	assert_int_equal(sevmig_sim_cert_verify(chain, SEVMIG_SEV_CERT_SIZE,
-						chain + 2 * SEVMIG_SEV_CERT_SIZE,
-						SEVMIG_SEV_CERT_SIZE, 0), 0);
+						SEVMIG_SEV_CERT_LEN, 0), 0);
+	assert_int_equal(sevmig_sim_cert_verify(chain, SEVMIG_SEV_CERT_LEN,
+						chain + SEVMIG_SEV_CERT_LEN,
+						SEVMIG_SEV_CERT_LEN, 0), 0);
+	assert_int_equal(sevmig_sim_cert_verify(chain, SEVMIG_SEV_CERT_LEN,
+						chain + 2 * SEVMIG_SEV_CERT_LEN,
+						SEVMIG_SEV_CERT_LEN, 0), 0);
 }
 
 static void r3_2_get_id2_length_query(void **state)
 {
 	uint8_t id[256];
-	struct sevmig_sev_user_data_get_id2 g = { 0 };
+	struct sev_user_data_get_id2 g = { 0 };
 	uint32_t err = 0;
 	int ret;
 
 	(void)state;
-	ret = th_sev(&H, H.sev, SEVMIG_SEV_GET_ID2, &g, &err);
-	if (ret == -SEVMIG_ENOTSUPP)
+	ret = th_sev(&H, H.sev, SEV_GET_ID2, &g, &err);
+	if (ret == -ENOTSUPP)
 		skip(); /* firmware older than 0.16 */
 	assert_int_equal(ret, -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_LEN);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
 	assert_true(g.length >= 64 && g.length <= sizeof(id));
 	g.address = (uint64_t)(uintptr_t)id;
-	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_GET_ID2, &g, &err), 0);
+	assert_int_equal(th_sev(&H, H.sev, SEV_GET_ID2, &g, &err), 0);
 }
 
 static void r3_2_writable_fd_needed(void **state)
@@ -177,20 +177,20 @@ static void r3_2_writable_fd_needed(void **state)
 
 	(void)state;
 	assert_true(ro >= 0);
-	assert_int_equal(th_sev(&H, ro, SEVMIG_SEV_PEK_GEN, NULL, NULL), -EPERM);
-	assert_int_equal(th_sev(&H, ro, SEVMIG_SEV_PDH_GEN, NULL, NULL), -EPERM);
-	assert_int_equal(th_sev(&H, ro, SEVMIG_SEV_FACTORY_RESET, NULL, NULL),
+	assert_int_equal(th_sev(&H, ro, SEV_PEK_GEN, NULL, NULL), -EPERM);
+	assert_int_equal(th_sev(&H, ro, SEV_PDH_GEN, NULL, NULL), -EPERM);
+	assert_int_equal(th_sev(&H, ro, SEV_FACTORY_RESET, NULL, NULL),
 			 -EPERM);
 	H.ops.close(H.ops.opaque, ro);
 }
 
 static void r3_1_bad_ioctl_and_cmd(void **state)
 {
-	struct sevmig_sev_issue_cmd c = { .cmd = 200 };
+	struct sev_issue_cmd c = { .cmd = 200 };
 
 	(void)state;
-	assert_int_equal(th_ioctl(&H, H.sev, SEVMIG_SEV_ISSUE_CMD, &c), -EINVAL);
-	assert_int_equal(th_ioctl(&H, H.sev, SEVMIG_SEV_ISSUE_CMD + 1, &c),
+	assert_int_equal(th_ioctl(&H, H.sev, SEV_ISSUE_CMD, &c), -EINVAL);
+	assert_int_equal(th_ioctl(&H, H.sev, SEV_ISSUE_CMD + 1, &c),
 			 -EINVAL);
 }
 
@@ -199,8 +199,8 @@ static void r3_2_pdh_export_uninit_needs_writable(void **state)
 {
 	struct sevmig_sim_host_opts o = { .size = sizeof(o),
 					  .state = SEVMIG_PLATFORM_UNINIT };
-	struct sevmig_sev_user_data_pdh_cert_export e = { 0 };
-	struct sevmig_sev_user_data_status st;
+	struct sev_user_data_pdh_cert_export e = { 0 };
+	struct sev_user_data_status st;
 	struct th u;
 	int ro;
 
@@ -208,13 +208,13 @@ static void r3_2_pdh_export_uninit_needs_writable(void **state)
 	SIM_ONLY();
 	th_open(&u, world, &o);
 	ro = u.ops.open(u.ops.opaque, "/dev/sev", O_RDONLY);
-	assert_int_equal(th_sev(&u, ro, SEVMIG_SEV_PDH_CERT_EXPORT, &e, NULL),
+	assert_int_equal(th_sev(&u, ro, SEV_PDH_CERT_EXPORT, &e, NULL),
 			 -EPERM);
-	assert_int_equal(th_sev(&u, ro, SEVMIG_SEV_PLATFORM_STATUS, &st, NULL), 0);
+	assert_int_equal(th_sev(&u, ro, SEV_PLATFORM_STATUS, &st, NULL), 0);
 	assert_int_equal(st.state, 0);
-	assert_int_equal(th_sev(&u, u.sev, SEVMIG_SEV_PDH_CERT_EXPORT, &e, NULL),
+	assert_int_equal(th_sev(&u, u.sev, SEV_PDH_CERT_EXPORT, &e, NULL),
 			 -EIO);
-	assert_int_equal(th_sev(&u, ro, SEVMIG_SEV_PLATFORM_STATUS, &st, NULL), 0);
+	assert_int_equal(th_sev(&u, ro, SEV_PLATFORM_STATUS, &st, NULL), 0);
 	assert_int_equal(st.state, 1);
 	u.ops.close(u.ops.opaque, ro);
 	th_close(&u);
@@ -225,88 +225,88 @@ static void r3_2_get_id2_old_firmware(void **state)
 {
 	struct sevmig_sim_host_opts o = { .size = sizeof(o), .api_major = 0,
 					  .api_minor = 14 };
-	struct sevmig_sev_user_data_get_id2 g = { 0 };
+	struct sev_user_data_get_id2 g = { 0 };
 	struct th u;
 
 	(void)state;
 	SIM_ONLY();
 	th_open(&u, world, &o);
-	assert_int_equal(th_sev(&u, u.sev, SEVMIG_SEV_GET_ID2, &g, NULL),
-			 -SEVMIG_ENOTSUPP);
+	assert_int_equal(th_sev(&u, u.sev, SEV_GET_ID2, &g, NULL),
+			 -ENOTSUPP);
 	th_close(&u);
 }
 
 /* sim-only (destructive on a real host): key regeneration and reset. */
 static void r3_4_pek_pdh_gen_and_reset(void **state)
 {
-	uint8_t pdh1[SEVMIG_SEV_CERT_SIZE], pdh2[SEVMIG_SEV_CERT_SIZE];
-	uint8_t chain1[SEVMIG_SEV_PLAT_CHAIN_SIZE];
-	uint8_t chain2[SEVMIG_SEV_PLAT_CHAIN_SIZE];
-	struct sevmig_sev_user_data_status st;
+	uint8_t pdh1[SEVMIG_SEV_CERT_LEN], pdh2[SEVMIG_SEV_CERT_LEN];
+	uint8_t chain1[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t chain2[SEVMIG_PLAT_CHAIN_LEN];
+	struct sev_user_data_status st;
 	uint32_t err = 0;
 	int vm;
 
 	(void)state;
 	SIM_ONLY();
 	th_export(&H, pdh1, chain1);
-	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_PDH_GEN, NULL, &err), 0);
+	assert_int_equal(th_sev(&H, H.sev, SEV_PDH_GEN, NULL, &err), 0);
 	th_export(&H, pdh2, chain2);
 	assert_memory_not_equal(pdh1, pdh2, sizeof(pdh1));
 	assert_memory_equal(chain1, chain2, sizeof(chain1)); /* same PEK */
 	assert_int_equal(sevmig_sim_cert_verify(pdh2, sizeof(pdh2), chain2,
-						SEVMIG_SEV_CERT_SIZE, 0), 0);
-	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_PEK_GEN, NULL, &err), 0);
+						SEVMIG_SEV_CERT_LEN, 0), 0);
+	assert_int_equal(th_sev(&H, H.sev, SEV_PEK_GEN, NULL, &err), 0);
 	th_export(&H, pdh1, chain1);
-	assert_memory_not_equal(chain1, chain2, SEVMIG_SEV_CERT_SIZE);
+	assert_memory_not_equal(chain1, chain2, SEVMIG_SEV_CERT_LEN);
 	/* With a guest the platform is WORKING: no PEK_GEN, no reset. */
 	vm = running_vm(0);
-	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_PLATFORM_STATUS, &st, NULL),
+	assert_int_equal(th_sev(&H, H.sev, SEV_PLATFORM_STATUS, &st, NULL),
 			 0);
 	assert_int_equal(st.state, 2);
 	assert_int_equal(st.guest_count, 1);
-	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_PEK_GEN, NULL, &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_PLATFORM_STATE);
-	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_FACTORY_RESET, NULL, &err),
+	assert_int_equal(th_sev(&H, H.sev, SEV_PEK_GEN, NULL, &err), -EIO);
+	assert_int_equal(err, SEV_RET_INVALID_PLATFORM_STATE);
+	assert_int_equal(th_sev(&H, H.sev, SEV_FACTORY_RESET, NULL, &err),
 			 -EBUSY);
 	vm_close(vm);
 	/* Last guest gone: INIT again; reset goes to UNINIT with a new OCA. */
-	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_PLATFORM_STATUS, &st, NULL),
+	assert_int_equal(th_sev(&H, H.sev, SEV_PLATFORM_STATUS, &st, NULL),
 			 0);
 	assert_int_equal(st.state, 1);
-	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_FACTORY_RESET, NULL, &err),
+	assert_int_equal(th_sev(&H, H.sev, SEV_FACTORY_RESET, NULL, &err),
 			 0);
-	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_PLATFORM_STATUS, &st, NULL),
+	assert_int_equal(th_sev(&H, H.sev, SEV_PLATFORM_STATUS, &st, NULL),
 			 0);
 	assert_int_equal(st.state, 0);
 	th_export(&H, pdh2, chain2);
-	assert_memory_not_equal(chain1 + SEVMIG_SEV_CERT_SIZE,
-				chain2 + SEVMIG_SEV_CERT_SIZE,
-				SEVMIG_SEV_CERT_SIZE);
+	assert_memory_not_equal(chain1 + SEVMIG_SEV_CERT_LEN,
+				chain2 + SEVMIG_SEV_CERT_LEN,
+				SEVMIG_SEV_CERT_LEN);
 }
 
 /* ---------------------------------------------------------------- §4.2 */
 
 static void r4_2_null_arg_is_sev_probe(void **state)
 {
-	int vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	(void)state;
-	assert_int_equal(th_ioctl(&H, vm, SEVMIG_KVM_MEMORY_ENCRYPT_OP, NULL), 0);
+	assert_int_equal(th_ioctl(&H, vm, KVM_MEMORY_ENCRYPT_OP, NULL), 0);
 	vm_close(vm);
 }
 
 static void r4_2_not_sev_enotty_receive_einval(void **state)
 {
-	struct sevmig_kvm_sev_guest_status st;
-	struct sevmig_kvm_sev_send_update_data d = { 0 };
-	int vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	struct kvm_sev_guest_status st;
+	struct kvm_sev_send_update_data d = { 0 };
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	(void)state;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_GUEST_STATUS, &st, NULL),
+	assert_int_equal(th_op(&H, vm, KVM_SEV_GUEST_STATUS, &st, NULL),
 			 -ENOTTY);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_SEND_FINISH, NULL, NULL),
+	assert_int_equal(th_op(&H, vm, KVM_SEV_SEND_FINISH, NULL, NULL),
 			 -ENOTTY);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_RECEIVE_UPDATE_DATA, &d,
+	assert_int_equal(th_op(&H, vm, KVM_SEV_RECEIVE_UPDATE_DATA, &d,
 			       NULL), -EINVAL);
 	vm_close(vm);
 }
@@ -317,59 +317,59 @@ static void r4_2_vmsa_migration_einval(void **state)
 	int vm = running_vm(0);
 
 	(void)state;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_SEND_UPDATE_VMSA, buf,
+	assert_int_equal(th_op(&H, vm, KVM_SEV_SEND_UPDATE_VMSA, buf,
 			       NULL), -EINVAL);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_RECEIVE_UPDATE_VMSA, buf,
+	assert_int_equal(th_op(&H, vm, KVM_SEV_RECEIVE_UPDATE_VMSA, buf,
 			       NULL), -EINVAL);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_CERT_EXPORT, buf, NULL),
+	assert_int_equal(th_op(&H, vm, KVM_SEV_CERT_EXPORT, buf, NULL),
 			 -EINVAL);
 	vm_close(vm);
 }
 
 static void r4_2_sev_fd_must_be_dev_sev(void **state)
 {
-	struct sevmig_kvm_sev_launch_start ls = { 0 };
-	int vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	struct kvm_sev_launch_start ls = { 0 };
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	(void)state;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_INIT, NULL, NULL), 0);
-	assert_int_equal(th_op_fd(&H, vm, SEVMIG_KVM_SEV_LAUNCH_START, &ls,
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op_fd(&H, vm, KVM_SEV_LAUNCH_START, &ls,
 				  H.kvm, NULL), -EBADF);
-	assert_int_equal(th_op_fd(&H, vm, SEVMIG_KVM_SEV_LAUNCH_START, &ls,
+	assert_int_equal(th_op_fd(&H, vm, KVM_SEV_LAUNCH_START, &ls,
 				  9999, NULL), -EBADF);
 	vm_close(vm);
 }
 
 static void r4_2_stored_sev_fd_must_stay_open(void **state)
 {
-	struct sevmig_kvm_sev_launch_start ls = { 0 };
-	struct sevmig_kvm_sev_guest_status st;
-	int vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	struct kvm_sev_launch_start ls = { 0 };
+	struct kvm_sev_guest_status st;
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM);
 	int fd2 = H.ops.open(H.ops.opaque, "/dev/sev", O_RDWR | O_CLOEXEC);
 
 	(void)state;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_INIT, NULL, NULL), 0);
-	assert_int_equal(th_op_fd(&H, vm, SEVMIG_KVM_SEV_LAUNCH_START, &ls, fd2,
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op_fd(&H, vm, KVM_SEV_LAUNCH_START, &ls, fd2,
 				  NULL), 0);
 	/* Later commands use the stored number, whatever sev_fd says. */
-	assert_int_equal(th_op_fd(&H, vm, SEVMIG_KVM_SEV_GUEST_STATUS, &st, 9999,
+	assert_int_equal(th_op_fd(&H, vm, KVM_SEV_GUEST_STATUS, &st, 9999,
 				  NULL), 0);
 	H.ops.close(H.ops.opaque, fd2);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_GUEST_STATUS, &st, NULL),
+	assert_int_equal(th_op(&H, vm, KVM_SEV_GUEST_STATUS, &st, NULL),
 			 -EBADF);
 	vm_close(vm);
 }
 
 static void r4_1_init_rules(void **state)
 {
-	int vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM), vm2, vcpu;
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM), vm2, vcpu;
 
 	(void)state;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_INIT, NULL, NULL), 0);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_INIT, NULL, NULL), -EINVAL);
-	vm2 = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT, NULL, NULL), -EINVAL);
+	vm2 = th_vm(&H, KVM_X86_DEFAULT_VM);
 	vcpu = th_vcpu(&H, vm2, 0);
-	assert_int_equal(th_op(&H, vm2, SEVMIG_KVM_SEV_INIT, NULL, NULL),
+	assert_int_equal(th_op(&H, vm2, KVM_SEV_INIT, NULL, NULL),
 			 -EINVAL);
 	H.ops.close(H.ops.opaque, vcpu);
 	vm_close(vm2);
@@ -380,26 +380,26 @@ static void r4_1_sev_vm_type_needs_init2(void **state)
 {
 	struct { uint64_t f; uint32_t flags; uint16_t ghcb, pad1;
 		 uint32_t pad2[8]; } init2 = { 0 };
-	int ret = th_ioctl_val(&H, H.kvm, SEVMIG_KVM_CREATE_VM,
-			       SEVMIG_KVM_X86_SEV_VM), vcpu;
+	int ret = th_ioctl_val(&H, H.kvm, KVM_CREATE_VM,
+			       KVM_X86_SEV_VM), vcpu;
 
 	(void)state;
 	if (real && ret < 0)
 		skip(); /* kernel without KVM_X86_SEV_VM */
 	assert_true(ret >= 0);
-	assert_int_equal(th_op(&H, ret, SEVMIG_KVM_SEV_INIT, NULL, NULL),
+	assert_int_equal(th_op(&H, ret, KVM_SEV_INIT, NULL, NULL),
 			 -EINVAL);
 	vcpu = th_vcpu(&H, ret, 0);
-	assert_int_equal(th_ioctl(&H, vcpu, SEVMIG_KVM_RUN, NULL), -EINVAL);
+	assert_int_equal(th_ioctl(&H, vcpu, KVM_RUN, NULL), -EINVAL);
 	H.ops.close(H.ops.opaque, vcpu);
 	vm_close(ret);
-	ret = th_vm(&H, SEVMIG_KVM_X86_SEV_VM);
+	ret = th_vm(&H, KVM_X86_SEV_VM);
 	init2.flags = 1;
-	assert_int_equal(th_op(&H, ret, SEVMIG_KVM_SEV_INIT2, &init2, NULL),
+	assert_int_equal(th_op(&H, ret, KVM_SEV_INIT2, &init2, NULL),
 			 -EINVAL);
 	init2.flags = 0;
-	assert_int_equal(th_op(&H, ret, SEVMIG_KVM_SEV_INIT2, &init2, NULL), 0);
-	assert_int_equal(th_op(&H, ret, SEVMIG_KVM_SEV_INIT2, &init2, NULL),
+	assert_int_equal(th_op(&H, ret, KVM_SEV_INIT2, &init2, NULL), 0);
+	assert_int_equal(th_op(&H, ret, KVM_SEV_INIT2, &init2, NULL),
 			 -EINVAL);
 	vm_close(ret);
 }
@@ -408,39 +408,39 @@ static void r4_1_sev_vm_type_needs_init2(void **state)
 
 static void r3_4_launch_state_machine(void **state)
 {
-	struct sevmig_kvm_sev_launch_start ls = { 0 };
+	struct kvm_sev_launch_start ls = { 0 };
 	struct { uint64_t uaddr; uint32_t len, pad; } m = { 0, 0, 0 };
 	uint32_t err = 0;
-	int vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	(void)state;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_INIT, NULL, NULL), 0);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_LAUNCH_START, &ls, &err), 0);
-	assert_int_equal(th_state(&H, vm), SEVMIG_SEV_GSTATE_LUPDATE);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_LAUNCH_FINISH, NULL, &err),
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_LAUNCH_START, &ls, &err), 0);
+	assert_int_equal(th_state(&H, vm), SEV_GSTATE_LUPDATE);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_LAUNCH_FINISH, NULL, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_GUEST_STATE);
+	assert_int_equal(err, SEV_RET_INVALID_GUEST_STATE);
 	/* LAUNCH_MEASURE length query. */
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_LAUNCH_MEASURE, &m, &err),
+	assert_int_equal(th_op(&H, vm, KVM_SEV_LAUNCH_MEASURE, &m, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_LEN);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
 	assert_int_equal(m.len, 48);
 	vm_close(vm);
 }
 
 static void r3_4_launch_update_alignment(void **state)
 {
-	struct sevmig_kvm_sev_launch_start ls = { 0 };
+	struct kvm_sev_launch_start ls = { 0 };
 	struct { uint64_t uaddr; uint32_t len, pad; } d = {
 		(uint64_t)(uintptr_t)(mem + 8), 16, 0 };
 	uint32_t err = 0;
-	int vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	(void)state;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_INIT, NULL, NULL), 0);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_LAUNCH_START, &ls, &err), 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_LAUNCH_START, &ls, &err), 0);
 	d.len = 0;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_LAUNCH_UPDATE_DATA, &d,
+	assert_int_equal(th_op(&H, vm, KVM_SEV_LAUNCH_UPDATE_DATA, &d,
 			       &err), -EINVAL);
 	vm_close(vm);
 }
@@ -449,22 +449,22 @@ static void r3_4_launch_update_alignment(void **state)
 
 static void r4_3_send_start_length_query(void **state)
 {
-	struct sevmig_kvm_sev_send_start s = { 0 };
+	struct kvm_sev_send_start s = { 0 };
 	uint32_t err = 0;
 	int vm = running_vm(0);
 
 	(void)state;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_SEND_START, &s, &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_LEN);
-	assert_int_equal(s.session_len, SEVMIG_SEV_SESSION_SIZE);
-	assert_int_equal(th_state(&H, vm), SEVMIG_SEV_GSTATE_RUNNING);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_SEND_START, &s, &err), -EIO);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
+	assert_int_equal(s.session_len, SEVMIG_SESSION_LEN);
+	assert_int_equal(th_state(&H, vm), SEV_GSTATE_RUNNING);
 	vm_close(vm);
 }
 
 static void r4_3_send_start_blobs_nonempty(void **state)
 {
-	uint8_t pdh[SEVMIG_SEV_CERT_SIZE], chain[SEVMIG_SEV_PLAT_CHAIN_SIZE];
-	uint8_t session[SEVMIG_SEV_SESSION_SIZE];
+	uint8_t pdh[SEVMIG_SEV_CERT_LEN], chain[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t session[SEVMIG_SESSION_LEN];
 	uint32_t err = 0;
 	int vm = running_vm(0);
 
@@ -480,42 +480,42 @@ static void r4_3_send_start_blobs_nonempty(void **state)
 
 static void r4_3_send_start_not_running(void **state)
 {
-	uint8_t pdh[SEVMIG_SEV_CERT_SIZE], chain[SEVMIG_SEV_PLAT_CHAIN_SIZE];
-	uint8_t session[SEVMIG_SEV_SESSION_SIZE];
-	struct sevmig_kvm_sev_launch_start ls = { 0 };
+	uint8_t pdh[SEVMIG_SEV_CERT_LEN], chain[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t session[SEVMIG_SESSION_LEN];
+	struct kvm_sev_launch_start ls = { 0 };
 	uint32_t err = 0;
-	int vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	(void)state;
 	th_export(&H, pdh, chain);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_INIT, NULL, NULL), 0);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_LAUNCH_START, &ls, &err), 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_LAUNCH_START, &ls, &err), 0);
 	assert_int_equal(th_send_start(&H, vm, pdh, chain, chain, 1664, session,
 				       &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_GUEST_STATE);
+	assert_int_equal(err, SEV_RET_INVALID_GUEST_STATE);
 	vm_close(vm);
 }
 
 static void r4_3_nosend_policy_failure(void **state)
 {
-	uint8_t pdh[SEVMIG_SEV_CERT_SIZE], chain[SEVMIG_SEV_PLAT_CHAIN_SIZE];
-	uint8_t session[SEVMIG_SEV_SESSION_SIZE];
+	uint8_t pdh[SEVMIG_SEV_CERT_LEN], chain[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t session[SEVMIG_SESSION_LEN];
 	uint32_t err = 0;
-	int vm = running_vm(SEVMIG_POLICY_NOSEND);
+	int vm = running_vm(SEVMIG_GUEST_POLICY_NOSEND);
 
 	(void)state;
 	th_export(&H, pdh, chain);
 	assert_int_equal(th_send_start(&H, vm, pdh, chain, chain, 1664, session,
 				       &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_POLICY_FAILURE);
+	assert_int_equal(err, SEV_RET_POLICY_FAILURE);
 	vm_close(vm);
 }
 
 /* sim-only: needs a second host and the world's AMD chain. */
 static void r4_3_sev_policy_chain_checks(void **state)
 {
-	uint8_t pdh[SEVMIG_SEV_CERT_SIZE], chain[SEVMIG_SEV_PLAT_CHAIN_SIZE];
-	uint8_t session[SEVMIG_SEV_SESSION_SIZE], amd[SEVMIG_AMD_CHAIN_2K_2K];
+	uint8_t pdh[SEVMIG_SEV_CERT_LEN], chain[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t session[SEVMIG_SESSION_LEN], amd[AMD_CHAIN_2K_2K];
 	uint32_t err = 0;
 	size_t len;
 	struct th b;
@@ -531,8 +531,8 @@ static void r4_3_sev_policy_chain_checks(void **state)
 		int svm;
 
 		th_open(&s, world, &o);
-		svm = th_vm(&s, SEVMIG_KVM_X86_DEFAULT_VM);
-		th_launch(&s, svm, SEVMIG_POLICY_SEV | (2u << 16), mem, PG);
+		svm = th_vm(&s, KVM_X86_DEFAULT_VM);
+		th_launch(&s, svm, SEVMIG_GUEST_POLICY_SEV | (2u << 16), mem, PG);
 		th_export(&H, pdh, chain);
 		assert_int_equal(sevmig_sim_amd_chain(world, amd, sizeof(amd),
 						      &len), 0);
@@ -540,20 +540,20 @@ static void r4_3_sev_policy_chain_checks(void **state)
 		assert_int_equal(th_send_start(&s, svm, pdh, chain, amd,
 					       (uint32_t)len, session, &err),
 				 -EIO);
-		assert_int_equal(err, SEVMIG_SEV_RET_POLICY_FAILURE);
+		assert_int_equal(err, SEV_RET_POLICY_FAILURE);
 		s.ops.close(s.ops.opaque, svm);
 		th_close(&s);
 	}
 	th_open(&b, world, NULL);
 	th_export(&b, pdh, chain);
-	vm = running_vm(SEVMIG_POLICY_SEV);
+	vm = running_vm(SEVMIG_GUEST_POLICY_SEV);
 	assert_int_equal(th_send_start(&H, vm, pdh, chain, amd, 1000, session,
 				       &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_LEN);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
 	chain[200] ^= 1; /* the PEK's key: CEK and OCA signatures break */
 	assert_int_equal(th_send_start(&H, vm, pdh, chain, amd, (uint32_t)len,
 				       session, &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_BAD_SIGNATURE);
+	assert_int_equal(err, SEV_RET_BAD_SIGNATURE);
 	chain[200] ^= 1;
 	assert_int_equal(th_send_start(&H, vm, pdh, chain, amd, (uint32_t)len,
 				       session, &err), 0);
@@ -564,20 +564,20 @@ static void r4_3_sev_policy_chain_checks(void **state)
 /* sim-only: DOMAIN needs the receiver's OCA to equal the sender's. */
 static void r4_3_domain_policy_same_oca(void **state)
 {
-	uint8_t pdh[SEVMIG_SEV_CERT_SIZE], chain[SEVMIG_SEV_PLAT_CHAIN_SIZE];
-	uint8_t session[SEVMIG_SEV_SESSION_SIZE];
+	uint8_t pdh[SEVMIG_SEV_CERT_LEN], chain[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t session[SEVMIG_SESSION_LEN];
 	uint32_t err = 0;
 	struct th b;
 	int vm;
 
 	(void)state;
 	SIM_ONLY();
-	vm = running_vm(SEVMIG_POLICY_DOMAIN);
+	vm = running_vm(SEVMIG_GUEST_POLICY_DOMAIN);
 	th_open(&b, world, NULL);
 	th_export(&b, pdh, chain);
 	assert_int_equal(th_send_start(&H, vm, pdh, chain, chain, 1664, session,
 				       &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_POLICY_FAILURE);
+	assert_int_equal(err, SEV_RET_POLICY_FAILURE);
 	/* To itself (same OCA) it is allowed. */
 	th_export(&H, pdh, chain);
 	assert_int_equal(th_send_start(&H, vm, pdh, chain, chain, 1664, session,
@@ -590,8 +590,8 @@ static void r4_3_domain_policy_same_oca(void **state)
 
 static int supdate_vm(void)
 {
-	uint8_t pdh[SEVMIG_SEV_CERT_SIZE], chain[SEVMIG_SEV_PLAT_CHAIN_SIZE];
-	uint8_t session[SEVMIG_SEV_SESSION_SIZE];
+	uint8_t pdh[SEVMIG_SEV_CERT_LEN], chain[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t session[SEVMIG_SESSION_LEN];
 	uint32_t err = 0;
 	int vm = running_vm(0);
 
@@ -603,22 +603,22 @@ static int supdate_vm(void)
 
 static void r4_4_send_update_length_query(void **state)
 {
-	struct sevmig_kvm_sev_send_update_data d = { 0 };
+	struct kvm_sev_send_update_data d = { 0 };
 	uint32_t err = 0;
 	int vm = supdate_vm();
 
 	(void)state;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_SEND_UPDATE_DATA, &d, &err),
+	assert_int_equal(th_op(&H, vm, KVM_SEV_SEND_UPDATE_DATA, &d, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_LEN);
-	assert_int_equal(d.hdr_len, SEVMIG_SEV_PACKET_HDR_SIZE);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
+	assert_int_equal(d.hdr_len, SEVMIG_PACKET_HDR_LEN);
 	assert_int_equal(d.trans_len, 0);
 	vm_close(vm);
 }
 
 static void r4_4_page_bounds(void **state)
 {
-	uint8_t hdr[SEVMIG_SEV_PACKET_HDR_SIZE], trans[2 * PG];
+	uint8_t hdr[SEVMIG_PACKET_HDR_LEN], trans[2 * PG];
 	uint32_t err = 0;
 	int vm = supdate_vm();
 
@@ -636,28 +636,28 @@ static void r4_4_page_bounds(void **state)
 
 static void r4_4_alignment_firmware(void **state)
 {
-	uint8_t hdr[SEVMIG_SEV_PACKET_HDR_SIZE], trans[PG];
+	uint8_t hdr[SEVMIG_PACKET_HDR_LEN], trans[PG];
 	uint32_t err = 0;
 	int vm = supdate_vm();
 
 	(void)state;
 	assert_int_equal(th_send_page(&H, vm, mem + 8, 16, hdr, trans, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_ADDRESS);
+	assert_int_equal(err, SEV_RET_INVALID_ADDRESS);
 	assert_int_equal(th_send_page(&H, vm, mem, 24, hdr, trans, &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_LEN);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
 	vm_close(vm);
 }
 
 static void r4_4_send_update_needs_supdate(void **state)
 {
-	uint8_t hdr[SEVMIG_SEV_PACKET_HDR_SIZE], trans[PG];
+	uint8_t hdr[SEVMIG_PACKET_HDR_LEN], trans[PG];
 	uint32_t err = 0;
 	int vm = running_vm(0);
 
 	(void)state;
 	assert_int_equal(th_send_page(&H, vm, mem, PG, hdr, trans, &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_GUEST_STATE);
+	assert_int_equal(err, SEV_RET_INVALID_GUEST_STATE);
 	vm_close(vm);
 }
 
@@ -665,40 +665,40 @@ static void r4_4_send_update_needs_supdate(void **state)
 
 static void r4_5_sent_is_terminal(void **state)
 {
-	uint8_t pdh[SEVMIG_SEV_CERT_SIZE], chain[SEVMIG_SEV_PLAT_CHAIN_SIZE];
-	uint8_t session[SEVMIG_SEV_SESSION_SIZE];
+	uint8_t pdh[SEVMIG_SEV_CERT_LEN], chain[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t session[SEVMIG_SESSION_LEN];
 	uint32_t err = 0;
 	int vm = supdate_vm();
 
 	(void)state;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_SEND_FINISH, NULL, &err), 0);
-	assert_int_equal(th_state(&H, vm), SEVMIG_SEV_GSTATE_SENT);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_SEND_CANCEL, NULL, &err),
+	assert_int_equal(th_op(&H, vm, KVM_SEV_SEND_FINISH, NULL, &err), 0);
+	assert_int_equal(th_state(&H, vm), SEV_GSTATE_SENT);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_SEND_CANCEL, NULL, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_GUEST_STATE);
+	assert_int_equal(err, SEV_RET_INVALID_GUEST_STATE);
 	th_export(&H, pdh, chain);
 	assert_int_equal(th_send_start(&H, vm, pdh, chain, chain, 1664, session,
 				       &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_GUEST_STATE);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_SEND_FINISH, NULL, &err),
+	assert_int_equal(err, SEV_RET_INVALID_GUEST_STATE);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_SEND_FINISH, NULL, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_GUEST_STATE);
+	assert_int_equal(err, SEV_RET_INVALID_GUEST_STATE);
 	vm_close(vm);
 }
 
 static void r4_5_cancel_returns_to_running(void **state)
 {
-	uint8_t pdh[SEVMIG_SEV_CERT_SIZE], chain[SEVMIG_SEV_PLAT_CHAIN_SIZE];
-	uint8_t session[SEVMIG_SEV_SESSION_SIZE];
+	uint8_t pdh[SEVMIG_SEV_CERT_LEN], chain[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t session[SEVMIG_SESSION_LEN];
 	uint32_t err = 0;
 	int vm = supdate_vm();
 
 	(void)state;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_SEND_CANCEL, NULL, &err), 0);
-	assert_int_equal(th_state(&H, vm), SEVMIG_SEV_GSTATE_RUNNING);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_SEND_CANCEL, NULL, &err),
+	assert_int_equal(th_op(&H, vm, KVM_SEV_SEND_CANCEL, NULL, &err), 0);
+	assert_int_equal(th_state(&H, vm), SEV_GSTATE_RUNNING);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_SEND_CANCEL, NULL, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_GUEST_STATE);
+	assert_int_equal(err, SEV_RET_INVALID_GUEST_STATE);
 	th_export(&H, pdh, chain);
 	assert_int_equal(th_send_start(&H, vm, pdh, chain, chain, 1664, session,
 				       &err), 0);
@@ -709,43 +709,43 @@ static void r4_5_cancel_returns_to_running(void **state)
 
 static void r4_6_receive_start_kernel_checks(void **state)
 {
-	uint8_t pdh[SEVMIG_SEV_CERT_SIZE], chain[SEVMIG_SEV_PLAT_CHAIN_SIZE];
-	uint8_t session[SEVMIG_SEV_SESSION_SIZE] = { 0 };
-	struct sevmig_kvm_sev_receive_start r = { 0 };
+	uint8_t pdh[SEVMIG_SEV_CERT_LEN], chain[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t session[SEVMIG_SESSION_LEN] = { 0 };
+	struct kvm_sev_receive_start r = { 0 };
 	uint32_t err = 0;
-	int vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	(void)state;
 	th_export(&H, pdh, chain);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_INIT, NULL, NULL), 0);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_RECEIVE_START, &r, &err),
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_RECEIVE_START, &r, &err),
 			 -EINVAL);
 	r.pdh_uaddr = (uint64_t)(uintptr_t)pdh;
-	r.pdh_len = SEVMIG_SEV_CERT_SIZE - 4;
+	r.pdh_len = SEVMIG_SEV_CERT_LEN - 4;
 	r.session_uaddr = (uint64_t)(uintptr_t)session;
-	r.session_len = SEVMIG_SEV_SESSION_SIZE;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_RECEIVE_START, &r, &err),
+	r.session_len = SEVMIG_SESSION_LEN;
+	assert_int_equal(th_op(&H, vm, KVM_SEV_RECEIVE_START, &r, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_LEN);
-	r.pdh_len = SEVMIG_SEV_CERT_SIZE;
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
+	r.pdh_len = SEVMIG_SEV_CERT_LEN;
 	r.session_len = 0x4001;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_RECEIVE_START, &r, &err),
+	assert_int_equal(th_op(&H, vm, KVM_SEV_RECEIVE_START, &r, &err),
 			 -EINVAL);
 	r.session_len = 64;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_RECEIVE_START, &r, &err),
+	assert_int_equal(th_op(&H, vm, KVM_SEV_RECEIVE_START, &r, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_LEN);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
 	vm_close(vm);
 }
 
 static void r4_6_receive_update_without_guest(void **state)
 {
-	uint8_t hdr[SEVMIG_SEV_PACKET_HDR_SIZE] = { 0 }, trans[PG] = { 0 };
+	uint8_t hdr[SEVMIG_PACKET_HDR_LEN] = { 0 }, trans[PG] = { 0 };
 	uint32_t err = 0;
-	int vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	(void)state;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT, NULL, NULL), 0);
 	/* No RECEIVE_START: the stored sev fd (0) is not /dev/sev. */
 	assert_int_equal(th_recv_page(&H, vm, mem, PG, hdr, trans, &err), -EBADF);
 	vm_close(vm);
@@ -754,11 +754,11 @@ static void r4_6_receive_update_without_guest(void **state)
 /* sim-only: a receiver in RUPDATE needs a real session from a sender. */
 static void r4_6_receive_update_lengths(void **state)
 {
-	uint8_t pdh_a[SEVMIG_SEV_CERT_SIZE], chain[SEVMIG_SEV_PLAT_CHAIN_SIZE];
-	uint8_t pdh_b[SEVMIG_SEV_CERT_SIZE];
-	uint8_t session[SEVMIG_SEV_SESSION_SIZE];
-	uint8_t hdr[SEVMIG_SEV_PACKET_HDR_SIZE], trans[PG];
-	struct sevmig_kvm_sev_send_update_data d;
+	uint8_t pdh_a[SEVMIG_SEV_CERT_LEN], chain[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t pdh_b[SEVMIG_SEV_CERT_LEN];
+	uint8_t session[SEVMIG_SESSION_LEN];
+	uint8_t hdr[SEVMIG_PACKET_HDR_LEN], trans[PG];
+	struct kvm_sev_send_update_data d;
 	uint32_t err = 0;
 	struct th b;
 	int vm, vmb;
@@ -771,32 +771,32 @@ static void r4_6_receive_update_lengths(void **state)
 	th_export(&b, pdh_b, chain);
 	assert_int_equal(th_send_start(&H, vm, pdh_b, chain, chain, 1664,
 				       session, &err), 0);
-	vmb = th_vm(&b, SEVMIG_KVM_X86_DEFAULT_VM);
-	assert_int_equal(th_op(&b, vmb, SEVMIG_KVM_SEV_INIT, NULL, NULL), 0);
+	vmb = th_vm(&b, KVM_X86_DEFAULT_VM);
+	assert_int_equal(th_op(&b, vmb, KVM_SEV_INIT, NULL, NULL), 0);
 	assert_int_equal(th_receive_start(&b, vmb, 0, pdh_a, session, &err), 0);
 	assert_int_equal(th_send_page(&H, vm, mem, 64, hdr, trans, &err), 0);
-	d = (struct sevmig_kvm_sev_send_update_data){
+	d = (struct kvm_sev_send_update_data){
 		.hdr_uaddr = (uint64_t)(uintptr_t)hdr, .hdr_len = 52,
 		.guest_uaddr = (uint64_t)(uintptr_t)(mem + PG), .guest_len = 64,
 		.trans_uaddr = (uint64_t)(uintptr_t)trans, .trans_len = 80 };
-	assert_int_equal(th_op(&b, vmb, SEVMIG_KVM_SEV_RECEIVE_UPDATE_DATA, &d,
+	assert_int_equal(th_op(&b, vmb, KVM_SEV_RECEIVE_UPDATE_DATA, &d,
 			       &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_LEN);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
 	d.trans_len = 64;
 	d.hdr_len = 0x4001;
-	assert_int_equal(th_op(&b, vmb, SEVMIG_KVM_SEV_RECEIVE_UPDATE_DATA, &d,
+	assert_int_equal(th_op(&b, vmb, KVM_SEV_RECEIVE_UPDATE_DATA, &d,
 			       &err), -EINVAL);
 	d.hdr_len = 52;
-	assert_int_equal(th_op(&b, vmb, SEVMIG_KVM_SEV_RECEIVE_UPDATE_DATA, &d,
+	assert_int_equal(th_op(&b, vmb, KVM_SEV_RECEIVE_UPDATE_DATA, &d,
 			       &err), 0);
 	assert_memory_equal(mem, mem + PG, 64);
 	/* RECEIVE_FINISH: RUPDATE -> RUNNING, and only once. */
-	assert_int_equal(th_op(&b, vmb, SEVMIG_KVM_SEV_RECEIVE_FINISH, NULL,
+	assert_int_equal(th_op(&b, vmb, KVM_SEV_RECEIVE_FINISH, NULL,
 			       &err), 0);
-	assert_int_equal(th_state(&b, vmb), SEVMIG_SEV_GSTATE_RUNNING);
-	assert_int_equal(th_op(&b, vmb, SEVMIG_KVM_SEV_RECEIVE_FINISH, NULL,
+	assert_int_equal(th_state(&b, vmb), SEV_GSTATE_RUNNING);
+	assert_int_equal(th_op(&b, vmb, KVM_SEV_RECEIVE_FINISH, NULL,
 			       &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_GUEST_STATE);
+	assert_int_equal(err, SEV_RET_INVALID_GUEST_STATE);
 	b.ops.close(b.ops.opaque, vmb);
 	th_close(&b);
 	vm_close(vm);
@@ -806,15 +806,15 @@ static void r4_6_receive_update_lengths(void **state)
 
 static void r4_7_guest_status_fields(void **state)
 {
-	struct sevmig_kvm_sev_guest_status st = { 0 };
-	uint32_t policy = SEVMIG_POLICY_NODBG | SEVMIG_POLICY_NOKS;
+	struct kvm_sev_guest_status st = { 0 };
+	uint32_t policy = SEVMIG_GUEST_POLICY_NODBG | SEVMIG_GUEST_POLICY_NOKS;
 	int vm = running_vm(policy);
 
 	(void)state;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_GUEST_STATUS, &st, NULL), 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_GUEST_STATUS, &st, NULL), 0);
 	assert_int_equal(st.policy, policy);
 	assert_true(st.handle != 0);
-	assert_int_equal(st.state, SEVMIG_SEV_GSTATE_RUNNING);
+	assert_int_equal(st.state, SEV_GSTATE_RUNNING);
 	vm_close(vm);
 }
 
@@ -822,37 +822,37 @@ static void r4_7_guest_status_fields(void **state)
 
 static void r6_1_reserved_policy_bits(void **state)
 {
-	struct sevmig_kvm_sev_launch_start ls = { .policy = 1u << 6 };
+	struct kvm_sev_launch_start ls = { .policy = 1u << 6 };
 	uint32_t err = 0;
-	int vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	(void)state;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_INIT, NULL, NULL), 0);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_LAUNCH_START, &ls, &err),
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_LAUNCH_START, &ls, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_POLICY_FAILURE);
+	assert_int_equal(err, SEV_RET_POLICY_FAILURE);
 	ls.policy = 0xffu << 16; /* API 255.0: newer than any firmware */
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_LAUNCH_START, &ls, &err),
+	assert_int_equal(th_op(&H, vm, KVM_SEV_LAUNCH_START, &ls, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_POLICY_FAILURE);
+	assert_int_equal(err, SEV_RET_POLICY_FAILURE);
 	vm_close(vm);
 }
 
 static void r6_1_noks_forbids_key_sharing(void **state)
 {
-	struct sevmig_kvm_sev_guest_status st = { 0 };
-	struct sevmig_kvm_sev_launch_start ls = { .policy = SEVMIG_POLICY_NOKS };
+	struct kvm_sev_guest_status st = { 0 };
+	struct kvm_sev_launch_start ls = { .policy = SEVMIG_GUEST_POLICY_NOKS };
 	uint32_t err = 0;
-	int vm = running_vm(SEVMIG_POLICY_NOKS), vm2;
+	int vm = running_vm(SEVMIG_GUEST_POLICY_NOKS), vm2;
 
 	(void)state;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_GUEST_STATUS, &st, NULL), 0);
-	vm2 = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
-	assert_int_equal(th_op(&H, vm2, SEVMIG_KVM_SEV_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_GUEST_STATUS, &st, NULL), 0);
+	vm2 = th_vm(&H, KVM_X86_DEFAULT_VM);
+	assert_int_equal(th_op(&H, vm2, KVM_SEV_INIT, NULL, NULL), 0);
 	ls.handle = st.handle;
-	assert_int_equal(th_op(&H, vm2, SEVMIG_KVM_SEV_LAUNCH_START, &ls, &err),
+	assert_int_equal(th_op(&H, vm2, KVM_SEV_LAUNCH_START, &ls, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_POLICY_FAILURE);
+	assert_int_equal(err, SEV_RET_POLICY_FAILURE);
 	vm_close(vm2);
 	vm_close(vm);
 }
@@ -860,19 +860,19 @@ static void r6_1_noks_forbids_key_sharing(void **state)
 /* sim-only: a platform without SEV-ES. */
 static void r6_1_es_policy_needs_es_platform(void **state)
 {
-	struct sevmig_kvm_sev_launch_start ls = { .policy = SEVMIG_POLICY_ES };
+	struct kvm_sev_launch_start ls = { .policy = SEVMIG_GUEST_POLICY_ES };
 	uint32_t err = 0;
 	int vm;
 
 	(void)state;
 	SIM_ONLY();
-	vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_ES_INIT, NULL, NULL),
+	vm = th_vm(&H, KVM_X86_DEFAULT_VM);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_ES_INIT, NULL, NULL),
 			 -ENOTTY);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_INIT, NULL, NULL), 0);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_LAUNCH_START, &ls, &err),
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_LAUNCH_START, &ls, &err),
 			 -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_UNSUPPORTED);
+	assert_int_equal(err, SEV_RET_UNSUPPORTED);
 	vm_close(vm);
 }
 
@@ -954,8 +954,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "no /dev/sev or /dev/kvm: skipping real run\n");
 			return TEST_SKIP;
 		}
-		vm = th_ioctl_val(&t, t.kvm, SEVMIG_KVM_CREATE_VM, 0);
-		ret = vm >= 0 ? th_ioctl(&t, vm, SEVMIG_KVM_MEMORY_ENCRYPT_OP,
+		vm = th_ioctl_val(&t, t.kvm, KVM_CREATE_VM, 0);
+		ret = vm >= 0 ? th_ioctl(&t, vm, KVM_MEMORY_ENCRYPT_OP,
 					 NULL) : vm;
 		if (vm >= 0)
 			t.ops.close(NULL, vm);

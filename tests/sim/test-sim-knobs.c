@@ -41,9 +41,9 @@ static int teardown(void **state)
 
 static int status(uint32_t *err)
 {
-	struct sevmig_sev_user_data_status st;
+	struct sev_user_data_status st;
 
-	return th_sev(&H, H.sev, SEVMIG_SEV_PLATFORM_STATUS, &st, err);
+	return th_sev(&H, H.sev, SEV_PLATFORM_STATUS, &st, err);
 }
 
 static int inject(uint32_t kind, uint32_t cmd, uint32_t nth, int32_t err,
@@ -66,19 +66,19 @@ static uint64_t commands(void)
 
 static void test_fault_nth_of_kind_fw_status(void **state)
 {
-	struct sevmig_sev_user_data_get_id2 g = { 0 };
+	struct sev_user_data_get_id2 g = { 0 };
 	uint32_t err = 0;
 
 	(void)state;
 	assert_int_equal(inject(SEVMIG_SIM_FAULT_PLATFORM,
-				SEVMIG_SEV_PLATFORM_STATUS, 2, 0,
-				SEVMIG_SEV_RET_HWSEV_RET_UNSAFE), 0);
+				SEV_PLATFORM_STATUS, 2, 0,
+				SEV_RET_HWSEV_RET_UNSAFE), 0);
 	assert_int_equal(status(&err), 0);
 	/* Other commands do not count. */
-	assert_int_equal(th_sev(&H, H.sev, SEVMIG_SEV_GET_ID2, &g, &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_INVALID_LEN);
+	assert_int_equal(th_sev(&H, H.sev, SEV_GET_ID2, &g, &err), -EIO);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
 	assert_int_equal(status(&err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_HWSEV_RET_UNSAFE);
+	assert_int_equal(err, SEV_RET_HWSEV_RET_UNSAFE);
 	/* One shot. */
 	assert_int_equal(status(&err), 0);
 	assert_int_equal(err, 0);
@@ -102,21 +102,21 @@ static void test_fault_any_errno(void **state)
 
 static void test_fault_guest_command(void **state)
 {
-	uint8_t pdh[SEVMIG_SEV_CERT_SIZE], chain[SEVMIG_SEV_PLAT_CHAIN_SIZE];
-	uint8_t session[SEVMIG_SEV_SESSION_SIZE];
+	uint8_t pdh[SEVMIG_SEV_CERT_LEN], chain[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t session[SEVMIG_SESSION_LEN];
 	uint8_t *mem = th_pages(1);
 	uint32_t err = 0;
-	int vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	(void)state;
 	th_launch(&H, vm, 0, mem, 4096);
 	th_export(&H, pdh, chain);
-	assert_int_equal(inject(SEVMIG_SIM_FAULT_GUEST, SEVMIG_KVM_SEV_SEND_START,
+	assert_int_equal(inject(SEVMIG_SIM_FAULT_GUEST, KVM_SEV_SEND_START,
 				1, -EIO, 0x17u /* RESOURCE_LIMIT */), 0);
 	assert_int_equal(th_send_start(&H, vm, pdh, chain, chain, 1664, session,
 				       &err), -EIO);
 	assert_int_equal(err, 0x17u /* RESOURCE_LIMIT */);
-	assert_int_equal(th_state(&H, vm), SEVMIG_SEV_GSTATE_RUNNING);
+	assert_int_equal(th_state(&H, vm), SEV_GSTATE_RUNNING);
 	assert_int_equal(th_send_start(&H, vm, pdh, chain, chain, 1664, session,
 				       &err), 0);
 	H.ops.close(H.ops.opaque, vm);
@@ -126,21 +126,21 @@ static void test_fault_guest_command(void **state)
 static void test_psp_timeout_then_ebusy(void **state)
 {
 	struct sevmig_sim_host_stats st = { .size = sizeof(st) };
-	struct sevmig_kvm_sev_launch_start ls = { 0 };
+	struct kvm_sev_launch_start ls = { 0 };
 	uint32_t err = 0;
-	int vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	(void)state;
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT, NULL, NULL), 0);
 	assert_int_equal(inject(SEVMIG_SIM_FAULT_ANY, 0, 1, -ETIMEDOUT, 0), 0);
 	assert_int_equal(status(&err), -ETIMEDOUT);
 	assert_int_equal(status(&err), -EBUSY);
-	assert_int_equal(th_op(&H, vm, SEVMIG_KVM_SEV_LAUNCH_START, &ls, &err),
+	assert_int_equal(th_op(&H, vm, KVM_SEV_LAUNCH_START, &ls, &err),
 			 -EBUSY);
 	assert_int_equal(sevmig_sim_host_stats(H.host, &st), 0);
 	assert_int_equal(st.psp_dead, 1);
 	/* Kernel-side checks still answer first. */
-	assert_int_equal(th_op_fd(&H, vm, SEVMIG_KVM_SEV_LAUNCH_START, &ls,
+	assert_int_equal(th_op_fd(&H, vm, KVM_SEV_LAUNCH_START, &ls,
 				  H.kvm, &err), -EBADF);
 	H.ops.close(H.ops.opaque, vm);
 }
@@ -153,10 +153,10 @@ struct caller {
 static void *caller_thread(void *arg)
 {
 	struct caller *c = arg;
-	struct sevmig_sev_user_data_status st;
+	struct sev_user_data_status st;
 
 	for (int i = 0; i < c->n; i++)
-		th_sev(c->h, c->h->sev, SEVMIG_SEV_PLATFORM_STATUS, &st, NULL);
+		th_sev(c->h, c->h->sev, SEV_PLATFORM_STATUS, &st, NULL);
 	return NULL;
 }
 
@@ -200,8 +200,8 @@ static void test_latency_per_host(void **state)
 	th_open(&b, world, NULL);
 	assert_int_equal(sevmig_sim_host_set_latency(H.host, 200000), 0);
 	t0 = now();
-	assert_int_equal(th_sev(&b, b.sev, SEVMIG_SEV_PLATFORM_STATUS,
-				&(struct sevmig_sev_user_data_status){ 0 },
+	assert_int_equal(th_sev(&b, b.sev, SEV_PLATFORM_STATUS,
+				&(struct sev_user_data_status){ 0 },
 				&err), 0);
 	assert_true(now() - t0 < 0.15);
 	assert_int_equal(sevmig_sim_host_set_latency(H.host, 0), 0);
@@ -264,12 +264,12 @@ static void test_probe_sees_fault(void **state)
 
 	(void)state;
 	assert_int_equal(inject(SEVMIG_SIM_FAULT_PLATFORM,
-				SEVMIG_SEV_PLATFORM_STATUS, 1, 0,
-				SEVMIG_SEV_RET_HWSEV_RET_UNSAFE), 0);
+				SEV_PLATFORM_STATUS, 1, 0,
+				SEV_RET_HWSEV_RET_UNSAFE), 0);
 	assert_int_equal(sevmig_ctx_new(&o, &ctx), 0);
 	assert_int_equal(sevmig_host_probe(ctx, &caps, 0), 0);
 	assert_int_equal(caps.sev_platform_status, -EIO);
-	assert_int_equal(caps.sev_fw_error, SEVMIG_SEV_RET_HWSEV_RET_UNSAFE);
+	assert_int_equal(caps.sev_fw_error, SEV_RET_HWSEV_RET_UNSAFE);
 	assert_true(caps.cross_host_reasons & SEVMIG_REASON_SEV_STATUS_FAILED);
 	sevmig_ctx_free(ctx);
 }
@@ -278,7 +278,7 @@ static void test_probe_sees_fault(void **state)
 static void test_fds_are_real_and_released(void **state)
 {
 	struct sevmig_sim_host_stats st = { .size = sizeof(st) };
-	int vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM);
 	int v = th_vcpu(&H, vm, 0);
 	void *p = NULL;
 

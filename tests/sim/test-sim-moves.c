@@ -45,20 +45,20 @@ static int teardown(void **state)
 
 static int cap_from(int dst, uint32_t cap, int src)
 {
-	struct sevmig_kvm_enable_cap c = { .cap = cap };
+	struct kvm_enable_cap c = { .cap = cap };
 
 	c.args[0] = (uint64_t)src;
-	return th_ioctl(&H, dst, SEVMIG_KVM_ENABLE_CAP, &c);
+	return th_ioctl(&H, dst, KVM_ENABLE_CAP, &c);
 }
 
 static int move_from(int dst, int src)
 {
-	return cap_from(dst, SEVMIG_KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM, src);
+	return cap_from(dst, KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM, src);
 }
 
 static int mirror_from(int dst, int src)
 {
-	return cap_from(dst, SEVMIG_KVM_CAP_VM_COPY_ENC_CONTEXT_FROM, src);
+	return cap_from(dst, KVM_CAP_VM_COPY_ENC_CONTEXT_FROM, src);
 }
 
 static uint32_t guests(void)
@@ -76,7 +76,7 @@ static void xclose(int fd)
 
 static int sev_vm(void)
 {
-	int vm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	th_launch(&H, vm, 0, mem, 4096);
 	return vm;
@@ -91,7 +91,7 @@ static void test_move_chain(void **state)
 	vms[0] = sev_vm();
 	assert_int_equal(guests(), 1);
 	for (i = 1; i < 4; i++) {
-		vms[i] = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+		vms[i] = th_vm(&H, KVM_X86_DEFAULT_VM);
 		assert_int_equal(move_from(vms[i], vms[i - 1]), 0);
 	}
 	/* Closing the dead sources does not decommission the guest. */
@@ -99,7 +99,7 @@ static void test_move_chain(void **state)
 		xclose(vms[i]);
 	assert_int_equal(guests(), 1);
 	/* The new owner is an SEV VM: INIT again is refused. */
-	assert_int_equal(th_op(&H, vms[3], SEVMIG_KVM_SEV_INIT, NULL, NULL),
+	assert_int_equal(th_op(&H, vms[3], KVM_SEV_INIT, NULL, NULL),
 			 -EINVAL);
 	xclose(vms[3]);
 	assert_int_equal(guests(), 0);
@@ -108,18 +108,18 @@ static void test_move_chain(void **state)
 /* The source is dead after a move: every ioctl is EIO. */
 static void test_source_dead(void **state)
 {
-	struct sevmig_kvm_sev_guest_status st;
-	int src = sev_vm(), dst = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	struct kvm_sev_guest_status st;
+	int src = sev_vm(), dst = th_vm(&H, KVM_X86_DEFAULT_VM);
 	int vcpu = th_vcpu(&H, src, 0);
 
 	(void)state;
 	assert_int_equal(move_from(dst, src), 0);
-	assert_int_equal(th_op(&H, src, SEVMIG_KVM_SEV_GUEST_STATUS, &st, NULL),
+	assert_int_equal(th_op(&H, src, KVM_SEV_GUEST_STATUS, &st, NULL),
 			 -EIO);
-	assert_int_equal(th_ioctl(&H, src, SEVMIG_KVM_MEMORY_ENCRYPT_OP, NULL),
+	assert_int_equal(th_ioctl(&H, src, KVM_MEMORY_ENCRYPT_OP, NULL),
 			 -EIO);
-	assert_int_equal(th_ioctl_val(&H, src, SEVMIG_KVM_CREATE_VCPU, 1), -EIO);
-	assert_int_equal(th_ioctl(&H, vcpu, SEVMIG_KVM_RUN, NULL), -EIO);
+	assert_int_equal(th_ioctl_val(&H, src, KVM_CREATE_VCPU, 1), -EIO);
+	assert_int_equal(th_ioctl(&H, vcpu, KVM_RUN, NULL), -EIO);
 	/* Moving back into the dead source: EIO. */
 	assert_int_equal(move_from(src, dst), -EIO);
 	xclose(vcpu);
@@ -129,13 +129,13 @@ static void test_source_dead(void **state)
 
 static void test_move_einval(void **state)
 {
-	int sev = sev_vm(), plain = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
-	int plain2 = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
-	int typed = th_vm(&H, SEVMIG_KVM_X86_SEV_VM);
-	int inited = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	int sev = sev_vm(), plain = th_vm(&H, KVM_X86_DEFAULT_VM);
+	int plain2 = th_vm(&H, KVM_X86_DEFAULT_VM);
+	int typed = th_vm(&H, KVM_X86_SEV_VM);
+	int inited = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	(void)state;
-	assert_int_equal(th_op(&H, inited, SEVMIG_KVM_SEV_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op(&H, inited, KVM_SEV_INIT, NULL, NULL), 0);
 	assert_int_equal(move_from(sev, sev), -EINVAL);          /* self */
 	assert_int_equal(move_from(typed, sev), -EINVAL);        /* type */
 	assert_int_equal(move_from(inited, sev), -EINVAL);       /* dst SEV */
@@ -143,12 +143,12 @@ static void test_move_einval(void **state)
 	assert_int_equal(move_from(plain, H.sev), -EBADF);       /* not a VM */
 	assert_int_equal(move_from(plain, 100000), -EBADF);
 	{
-		struct sevmig_kvm_enable_cap c = {
-			.cap = SEVMIG_KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM,
+		struct kvm_enable_cap c = {
+			.cap = KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM,
 			.flags = 1 };
 
 		c.args[0] = (uint64_t)sev;
-		assert_int_equal(th_ioctl(&H, plain, SEVMIG_KVM_ENABLE_CAP, &c),
+		assert_int_equal(th_ioctl(&H, plain, KVM_ENABLE_CAP, &c),
 				 -EINVAL);
 	}
 	assert_int_equal(move_from(plain, sev), 0);
@@ -167,9 +167,9 @@ static void test_move_other_host(void **state)
 
 	(void)state;
 	th_open(&b, world, NULL);
-	src = th_vm(&b, SEVMIG_KVM_X86_DEFAULT_VM);
+	src = th_vm(&b, KVM_X86_DEFAULT_VM);
 	th_launch(&b, src, 0, mem, 4096);
-	dst = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	dst = th_vm(&H, KVM_X86_DEFAULT_VM);
 	assert_int_equal(move_from(dst, src), -EBADF);
 	xclose(dst);
 	b.ops.close(b.ops.opaque, src);
@@ -179,25 +179,25 @@ static void test_move_other_host(void **state)
 /* test_sev_migrate_parameters: ES needs equal vCPUs with VMSAs done. */
 static void test_move_es_rules(void **state)
 {
-	struct sevmig_kvm_sev_launch_start ls = { .policy = SEVMIG_POLICY_ES };
-	int src = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM), dst, dst2, v[4];
+	struct kvm_sev_launch_start ls = { .policy = SEVMIG_GUEST_POLICY_ES };
+	int src = th_vm(&H, KVM_X86_DEFAULT_VM), dst, dst2, v[4];
 	uint32_t err = 0;
 
 	(void)state;
-	assert_int_equal(th_op(&H, src, SEVMIG_KVM_SEV_ES_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op(&H, src, KVM_SEV_ES_INIT, NULL, NULL), 0);
 	v[0] = th_vcpu(&H, src, 0);
-	assert_int_equal(th_op(&H, src, SEVMIG_KVM_SEV_LAUNCH_START, &ls, &err),
+	assert_int_equal(th_op(&H, src, KVM_SEV_LAUNCH_START, &ls, &err),
 			 0);
-	dst = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	dst = th_vm(&H, KVM_X86_DEFAULT_VM);
 	v[1] = th_vcpu(&H, dst, 0);
 	/* No LAUNCH_UPDATE_VMSA yet. */
 	assert_int_equal(move_from(dst, src), -EINVAL);
-	assert_int_equal(th_op(&H, src, SEVMIG_KVM_SEV_LAUNCH_UPDATE_VMSA, NULL,
+	assert_int_equal(th_op(&H, src, KVM_SEV_LAUNCH_UPDATE_VMSA, NULL,
 			       &err), 0);
-	assert_int_equal(th_op(&H, src, SEVMIG_KVM_SEV_LAUNCH_UPDATE_VMSA, NULL,
+	assert_int_equal(th_op(&H, src, KVM_SEV_LAUNCH_UPDATE_VMSA, NULL,
 			       &err), -EINVAL);
 	/* Different vCPU counts. */
-	dst2 = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	dst2 = th_vm(&H, KVM_X86_DEFAULT_VM);
 	v[2] = th_vcpu(&H, dst2, 0);
 	v[3] = th_vcpu(&H, dst2, 1);
 	assert_int_equal(move_from(dst2, src), -EINVAL);
@@ -213,7 +213,7 @@ static void test_move_es_rules(void **state)
 /* A plain-SEV move does not care about vCPU counts. */
 static void test_move_sev_vcpus_differ(void **state)
 {
-	int src = sev_vm(), dst = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	int src = sev_vm(), dst = th_vm(&H, KVM_X86_DEFAULT_VM);
 	int v = th_vcpu(&H, src, 0);
 
 	(void)state;
@@ -226,12 +226,12 @@ static void test_move_sev_vcpus_differ(void **state)
 /* §5.1 [D]: the destination has no stored /dev/sev fd. */
 static void test_move_dst_has_no_sev_fd(void **state)
 {
-	struct sevmig_kvm_sev_guest_status st;
-	int src = sev_vm(), dst = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	struct kvm_sev_guest_status st;
+	int src = sev_vm(), dst = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	(void)state;
 	assert_int_equal(move_from(dst, src), 0);
-	assert_int_equal(th_op(&H, dst, SEVMIG_KVM_SEV_GUEST_STATUS, &st, NULL),
+	assert_int_equal(th_op(&H, dst, KVM_SEV_GUEST_STATUS, &st, NULL),
 			 -EBADF);
 	xclose(src);
 	xclose(dst);
@@ -240,35 +240,35 @@ static void test_move_dst_has_no_sev_fd(void **state)
 /* test_sev_mirror: what a mirror may and may not do. */
 static void test_mirror(void **state)
 {
-	struct sevmig_kvm_sev_guest_status st = { 0 };
-	struct sevmig_kvm_sev_launch_start ls = { 0 };
-	struct sevmig_kvm_enc_region r = { (uint64_t)(uintptr_t)mem, 4096 };
+	struct kvm_sev_guest_status st = { 0 };
+	struct kvm_sev_launch_start ls = { 0 };
+	struct kvm_enc_region r = { (uint64_t)(uintptr_t)mem, 4096 };
 	uint8_t buf[128] = { 0 };
-	int owner = sev_vm(), m = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM), v;
+	int owner = sev_vm(), m = th_vm(&H, KVM_X86_DEFAULT_VM), v;
 
 	(void)state;
 	assert_int_equal(mirror_from(m, owner), 0);
 	v = th_vcpu(&H, m, 0); /* vCPUs after mirroring are fine */
-	assert_int_equal(th_op(&H, m, SEVMIG_KVM_SEV_GUEST_STATUS, &st, NULL), 0);
-	assert_int_equal(st.state, SEVMIG_SEV_GSTATE_RUNNING);
-	assert_int_equal(th_op(&H, m, SEVMIG_KVM_SEV_LAUNCH_START, &ls, NULL),
+	assert_int_equal(th_op(&H, m, KVM_SEV_GUEST_STATUS, &st, NULL), 0);
+	assert_int_equal(st.state, SEV_GSTATE_RUNNING);
+	assert_int_equal(th_op(&H, m, KVM_SEV_LAUNCH_START, &ls, NULL),
 			 -EINVAL);
-	assert_int_equal(th_op(&H, m, SEVMIG_KVM_SEV_SEND_START, buf, NULL),
+	assert_int_equal(th_op(&H, m, KVM_SEV_SEND_START, buf, NULL),
 			 -EINVAL);
-	assert_int_equal(th_op(&H, m, SEVMIG_KVM_SEV_INIT, NULL, NULL), -EINVAL);
-	assert_int_equal(th_ioctl(&H, m, SEVMIG_KVM_MEMORY_ENCRYPT_REG_REGION,
+	assert_int_equal(th_op(&H, m, KVM_SEV_INIT, NULL, NULL), -EINVAL);
+	assert_int_equal(th_ioctl(&H, m, KVM_MEMORY_ENCRYPT_REG_REGION,
 				  &r), -EINVAL);
-	assert_int_equal(th_ioctl(&H, owner, SEVMIG_KVM_MEMORY_ENCRYPT_REG_REGION,
+	assert_int_equal(th_ioctl(&H, owner, KVM_MEMORY_ENCRYPT_REG_REGION,
 				  &r), 0);
 	assert_int_equal(th_ioctl(&H, owner,
-				  SEVMIG_KVM_MEMORY_ENCRYPT_UNREG_REGION, &r), 0);
+				  KVM_MEMORY_ENCRYPT_UNREG_REGION, &r), 0);
 	assert_int_equal(th_ioctl(&H, owner,
-				  SEVMIG_KVM_MEMORY_ENCRYPT_UNREG_REGION, &r),
+				  KVM_MEMORY_ENCRYPT_UNREG_REGION, &r),
 			 -EINVAL);
 	/* The mirror pins the owner: its guest outlives the owner's fd. */
 	xclose(owner);
 	assert_int_equal(guests(), 1);
-	assert_int_equal(th_op(&H, m, SEVMIG_KVM_SEV_GUEST_STATUS, &st, NULL), 0);
+	assert_int_equal(th_op(&H, m, KVM_SEV_GUEST_STATUS, &st, NULL), 0);
 	xclose(v);
 	xclose(m);
 	assert_int_equal(guests(), 0);
@@ -276,15 +276,15 @@ static void test_mirror(void **state)
 
 static void test_mirror_einval(void **state)
 {
-	int owner = sev_vm(), m = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
-	int mm = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
-	int withcpu = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM), v;
-	int plain = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
-	int inited = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	int owner = sev_vm(), m = th_vm(&H, KVM_X86_DEFAULT_VM);
+	int mm = th_vm(&H, KVM_X86_DEFAULT_VM);
+	int withcpu = th_vm(&H, KVM_X86_DEFAULT_VM), v;
+	int plain = th_vm(&H, KVM_X86_DEFAULT_VM);
+	int inited = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	(void)state;
 	v = th_vcpu(&H, withcpu, 0);
-	assert_int_equal(th_op(&H, inited, SEVMIG_KVM_SEV_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op(&H, inited, KVM_SEV_INIT, NULL, NULL), 0);
 	assert_int_equal(mirror_from(m, owner), 0);
 	assert_int_equal(mirror_from(mm, m), -EINVAL);         /* of a mirror */
 	assert_int_equal(mirror_from(withcpu, owner), -EINVAL); /* has vCPUs */
@@ -305,19 +305,19 @@ static void test_mirror_einval(void **state)
 /* Moving an owner re-parents its mirrors; a moved mirror stays a mirror. */
 static void test_move_with_mirrors(void **state)
 {
-	struct sevmig_kvm_sev_launch_start ls = { 0 };
-	struct sevmig_kvm_sev_guest_status st;
-	int owner = sev_vm(), m = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
-	int owner2 = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
-	int m2 = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	struct kvm_sev_launch_start ls = { 0 };
+	struct kvm_sev_guest_status st;
+	int owner = sev_vm(), m = th_vm(&H, KVM_X86_DEFAULT_VM);
+	int owner2 = th_vm(&H, KVM_X86_DEFAULT_VM);
+	int m2 = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	(void)state;
 	assert_int_equal(mirror_from(m, owner), 0);
 	assert_int_equal(move_from(owner2, owner), 0);
 	xclose(owner);
-	assert_int_equal(th_op(&H, m, SEVMIG_KVM_SEV_GUEST_STATUS, &st, NULL), 0);
+	assert_int_equal(th_op(&H, m, KVM_SEV_GUEST_STATUS, &st, NULL), 0);
 	assert_int_equal(move_from(m2, m), 0);
-	assert_int_equal(th_op(&H, m2, SEVMIG_KVM_SEV_LAUNCH_START, &ls, NULL),
+	assert_int_equal(th_op(&H, m2, KVM_SEV_LAUNCH_START, &ls, NULL),
 			 -EINVAL); /* still a mirror */
 	xclose(m);
 	xclose(owner2);
@@ -344,8 +344,8 @@ static void test_concurrent_move_ebusy(void **state)
 	struct timespec ts = { 0, 50 * 1000 * 1000 };
 	struct mover mv;
 	pthread_t t;
-	int src = sev_vm(), dst1 = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
-	int dst2 = th_vm(&H, SEVMIG_KVM_X86_DEFAULT_VM);
+	int src = sev_vm(), dst1 = th_vm(&H, KVM_X86_DEFAULT_VM);
+	int dst2 = th_vm(&H, KVM_X86_DEFAULT_VM);
 
 	(void)state;
 	assert_int_equal(sevmig_sim_host_set_latency(H.host, 300 * 1000), 0);

@@ -30,11 +30,11 @@ struct mig {
 	struct th a, b;
 	int vm_a, vm_b;
 	uint8_t *mem_a, *mem_b;
-	uint8_t pdh_a[SEVMIG_SEV_CERT_SIZE], chain_a[SEVMIG_SEV_PLAT_CHAIN_SIZE];
-	uint8_t pdh_b[SEVMIG_SEV_CERT_SIZE], chain_b[SEVMIG_SEV_PLAT_CHAIN_SIZE];
-	uint8_t amd[SEVMIG_AMD_CHAIN_4K_4K];
+	uint8_t pdh_a[SEVMIG_SEV_CERT_LEN], chain_a[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t pdh_b[SEVMIG_SEV_CERT_LEN], chain_b[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t amd[AMD_CHAIN_4K_4K];
 	uint32_t amd_len;
-	uint8_t session[SEVMIG_SEV_SESSION_SIZE];
+	uint8_t session[SEVMIG_SESSION_LEN];
 	uint32_t policy;
 };
 
@@ -58,15 +58,15 @@ static void mig_setup(struct mig *m, uint32_t policy)
 	m->mem_a = th_pages(NPAGES);
 	m->mem_b = th_pages(NPAGES);
 	fill(m->mem_a, NPAGES * PG, 42);
-	m->vm_a = th_vm(&m->a, SEVMIG_KVM_X86_DEFAULT_VM);
+	m->vm_a = th_vm(&m->a, KVM_X86_DEFAULT_VM);
 	th_launch(&m->a, m->vm_a, policy, m->mem_a, NPAGES * PG);
 	th_export(&m->a, m->pdh_a, m->chain_a);
 	th_export(&m->b, m->pdh_b, m->chain_b);
 	assert_int_equal(sevmig_sim_amd_chain(world, m->amd, sizeof(m->amd),
 					      &len), 0);
 	m->amd_len = (uint32_t)len;
-	m->vm_b = th_vm(&m->b, SEVMIG_KVM_X86_DEFAULT_VM);
-	assert_int_equal(th_op(&m->b, m->vm_b, SEVMIG_KVM_SEV_INIT, NULL, NULL),
+	m->vm_b = th_vm(&m->b, KVM_X86_DEFAULT_VM);
+	assert_int_equal(th_op(&m->b, m->vm_b, KVM_SEV_INIT, NULL, NULL),
 			 0);
 }
 
@@ -86,15 +86,15 @@ static void start_session(struct mig *m)
 
 	assert_int_equal(th_send_start(&m->a, m->vm_a, m->pdh_b, m->chain_b,
 				       m->amd, m->amd_len, m->session, &err), 0);
-	assert_int_equal(th_state(&m->a, m->vm_a), SEVMIG_SEV_GSTATE_SUPDATE);
+	assert_int_equal(th_state(&m->a, m->vm_a), SEV_GSTATE_SUPDATE);
 	assert_int_equal(th_receive_start(&m->b, m->vm_b, m->policy, m->pdh_a,
 					  m->session, &err), 0);
-	assert_int_equal(th_state(&m->b, m->vm_b), SEVMIG_SEV_GSTATE_RUPDATE);
+	assert_int_equal(th_state(&m->b, m->vm_b), SEV_GSTATE_RUPDATE);
 }
 
 static void transfer_all(struct mig *m)
 {
-	uint8_t hdr[SEVMIG_SEV_PACKET_HDR_SIZE], trans[PG];
+	uint8_t hdr[SEVMIG_PACKET_HDR_LEN], trans[PG];
 	uint32_t err = 0;
 
 	for (unsigned i = 0; i < NPAGES; i++) {
@@ -115,12 +115,12 @@ static void roundtrip(uint32_t policy)
 	mig_setup(&m, policy);
 	start_session(&m);
 	transfer_all(&m);
-	assert_int_equal(th_op(&m.a, m.vm_a, SEVMIG_KVM_SEV_SEND_FINISH, NULL,
+	assert_int_equal(th_op(&m.a, m.vm_a, KVM_SEV_SEND_FINISH, NULL,
 			       &err), 0);
-	assert_int_equal(th_state(&m.a, m.vm_a), SEVMIG_SEV_GSTATE_SENT);
-	assert_int_equal(th_op(&m.b, m.vm_b, SEVMIG_KVM_SEV_RECEIVE_FINISH, NULL,
+	assert_int_equal(th_state(&m.a, m.vm_a), SEV_GSTATE_SENT);
+	assert_int_equal(th_op(&m.b, m.vm_b, KVM_SEV_RECEIVE_FINISH, NULL,
 			       &err), 0);
-	assert_int_equal(th_state(&m.b, m.vm_b), SEVMIG_SEV_GSTATE_RUNNING);
+	assert_int_equal(th_state(&m.b, m.vm_b), SEV_GSTATE_RUNNING);
 	assert_memory_equal(m.mem_a, m.mem_b, NPAGES * PG);
 	mig_teardown(&m);
 }
@@ -135,7 +135,7 @@ static void test_roundtrip_plain(void **state)
 static void test_roundtrip_sev_policy(void **state)
 {
 	(void)state;
-	roundtrip(SEVMIG_POLICY_SEV | SEVMIG_POLICY_NODBG);
+	roundtrip(SEVMIG_GUEST_POLICY_SEV | SEVMIG_GUEST_POLICY_NODBG);
 }
 
 /* Expect RECEIVE_UPDATE_DATA of @hdr/@trans to fail with @fw, then
@@ -148,14 +148,14 @@ static void expect_recv_fail(struct mig *m, const uint8_t *hdr,
 	assert_int_equal(th_recv_page(&m->b, m->vm_b, m->mem_b, PG, hdr, trans,
 				      &err), -EIO);
 	assert_int_equal(err, fw);
-	assert_int_equal(th_op(&m->a, m->vm_a, SEVMIG_KVM_SEV_SEND_CANCEL, NULL,
+	assert_int_equal(th_op(&m->a, m->vm_a, KVM_SEV_SEND_CANCEL, NULL,
 			       &err), 0);
-	assert_int_equal(th_state(&m->a, m->vm_a), SEVMIG_SEV_GSTATE_RUNNING);
+	assert_int_equal(th_state(&m->a, m->vm_a), SEV_GSTATE_RUNNING);
 }
 
 static void test_tamper_header_iv(void **state)
 {
-	uint8_t hdr[SEVMIG_SEV_PACKET_HDR_SIZE], trans[PG];
+	uint8_t hdr[SEVMIG_PACKET_HDR_LEN], trans[PG];
 	struct mig m;
 	uint32_t err;
 
@@ -165,13 +165,13 @@ static void test_tamper_header_iv(void **state)
 	assert_int_equal(th_send_page(&m.a, m.vm_a, m.mem_a, PG, hdr, trans,
 				      &err), 0);
 	hdr[4] ^= 0x01; /* IV */
-	expect_recv_fail(&m, hdr, trans, SEVMIG_SEV_RET_BAD_MEASUREMENT);
+	expect_recv_fail(&m, hdr, trans, SEV_RET_BAD_MEASUREMENT);
 	mig_teardown(&m);
 }
 
 static void test_tamper_header_mac(void **state)
 {
-	uint8_t hdr[SEVMIG_SEV_PACKET_HDR_SIZE], trans[PG];
+	uint8_t hdr[SEVMIG_PACKET_HDR_LEN], trans[PG];
 	struct mig m;
 	uint32_t err;
 
@@ -181,13 +181,13 @@ static void test_tamper_header_mac(void **state)
 	assert_int_equal(th_send_page(&m.a, m.vm_a, m.mem_a, PG, hdr, trans,
 				      &err), 0);
 	hdr[51] ^= 0x80; /* last MAC byte */
-	expect_recv_fail(&m, hdr, trans, SEVMIG_SEV_RET_BAD_MEASUREMENT);
+	expect_recv_fail(&m, hdr, trans, SEV_RET_BAD_MEASUREMENT);
 	mig_teardown(&m);
 }
 
 static void test_tamper_header_flags(void **state)
 {
-	uint8_t hdr[SEVMIG_SEV_PACKET_HDR_SIZE], trans[PG];
+	uint8_t hdr[SEVMIG_PACKET_HDR_LEN], trans[PG];
 	struct mig m;
 	uint32_t err;
 
@@ -197,13 +197,13 @@ static void test_tamper_header_flags(void **state)
 	assert_int_equal(th_send_page(&m.a, m.vm_a, m.mem_a, PG, hdr, trans,
 				      &err), 0);
 	hdr[0] |= 0x01; /* COMPRESSED: not supported */
-	expect_recv_fail(&m, hdr, trans, SEVMIG_SEV_RET_UNSUPPORTED);
+	expect_recv_fail(&m, hdr, trans, SEV_RET_UNSUPPORTED);
 	mig_teardown(&m);
 }
 
 static void test_tamper_ciphertext(void **state)
 {
-	uint8_t hdr[SEVMIG_SEV_PACKET_HDR_SIZE], trans[PG];
+	uint8_t hdr[SEVMIG_PACKET_HDR_LEN], trans[PG];
 	struct mig m;
 	uint32_t err;
 
@@ -213,7 +213,7 @@ static void test_tamper_ciphertext(void **state)
 	assert_int_equal(th_send_page(&m.a, m.vm_a, m.mem_a + PG, PG, hdr,
 				      trans, &err), 0);
 	trans[1000] ^= 0x10;
-	expect_recv_fail(&m, hdr, trans, SEVMIG_SEV_RET_BAD_MEASUREMENT);
+	expect_recv_fail(&m, hdr, trans, SEV_RET_BAD_MEASUREMENT);
 	/* Nothing was written to B's page. */
 	for (unsigned i = 0; i < PG; i++)
 		assert_int_equal(m.mem_b[i], 0);
@@ -223,7 +223,7 @@ static void test_tamper_ciphertext(void **state)
 /* A packet of an earlier session does not verify in a new one. */
 static void test_packet_from_other_session(void **state)
 {
-	uint8_t hdr[SEVMIG_SEV_PACKET_HDR_SIZE], trans[PG];
+	uint8_t hdr[SEVMIG_PACKET_HDR_LEN], trans[PG];
 	struct mig m;
 	uint32_t err;
 	int vm_b2;
@@ -233,18 +233,18 @@ static void test_packet_from_other_session(void **state)
 	start_session(&m);
 	assert_int_equal(th_send_page(&m.a, m.vm_a, m.mem_a, PG, hdr, trans,
 				      &err), 0);
-	assert_int_equal(th_op(&m.a, m.vm_a, SEVMIG_KVM_SEV_SEND_CANCEL, NULL,
+	assert_int_equal(th_op(&m.a, m.vm_a, KVM_SEV_SEND_CANCEL, NULL,
 			       &err), 0);
 	/* Second session A -> B into a fresh VM. */
-	vm_b2 = th_vm(&m.b, SEVMIG_KVM_X86_DEFAULT_VM);
-	assert_int_equal(th_op(&m.b, vm_b2, SEVMIG_KVM_SEV_INIT, NULL, NULL), 0);
+	vm_b2 = th_vm(&m.b, KVM_X86_DEFAULT_VM);
+	assert_int_equal(th_op(&m.b, vm_b2, KVM_SEV_INIT, NULL, NULL), 0);
 	assert_int_equal(th_send_start(&m.a, m.vm_a, m.pdh_b, m.chain_b, m.amd,
 				       m.amd_len, m.session, &err), 0);
 	assert_int_equal(th_receive_start(&m.b, vm_b2, 0, m.pdh_a, m.session,
 					  &err), 0);
 	assert_int_equal(th_recv_page(&m.b, vm_b2, m.mem_b, PG, hdr, trans,
 				      &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_BAD_MEASUREMENT);
+	assert_int_equal(err, SEV_RET_BAD_MEASUREMENT);
 	/* A packet of this session still works. */
 	assert_int_equal(th_send_page(&m.a, m.vm_a, m.mem_a, PG, hdr, trans,
 				      &err), 0);
@@ -258,7 +258,7 @@ static void test_packet_from_other_session(void **state)
 /* SEND_START to a third host's PDH: B cannot unwrap the session. */
 static void test_wrong_target_pdh(void **state)
 {
-	uint8_t pdh_c[SEVMIG_SEV_CERT_SIZE], chain_c[SEVMIG_SEV_PLAT_CHAIN_SIZE];
+	uint8_t pdh_c[SEVMIG_SEV_CERT_LEN], chain_c[SEVMIG_PLAT_CHAIN_LEN];
 	struct mig m;
 	struct th c;
 	uint32_t err = 0;
@@ -271,11 +271,11 @@ static void test_wrong_target_pdh(void **state)
 				       m.amd_len, m.session, &err), 0);
 	assert_int_equal(th_receive_start(&m.b, m.vm_b, 0, m.pdh_a, m.session,
 					  &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_BAD_MEASUREMENT);
+	assert_int_equal(err, SEV_RET_BAD_MEASUREMENT);
 	/* B's VM has no guest; A cancels, resumes, and migrates to B. */
-	assert_int_equal(th_op(&m.a, m.vm_a, SEVMIG_KVM_SEV_SEND_CANCEL, NULL,
+	assert_int_equal(th_op(&m.a, m.vm_a, KVM_SEV_SEND_CANCEL, NULL,
 			       &err), 0);
-	assert_int_equal(th_state(&m.a, m.vm_a), SEVMIG_SEV_GSTATE_RUNNING);
+	assert_int_equal(th_state(&m.a, m.vm_a), SEV_GSTATE_RUNNING);
 	start_session(&m);
 	transfer_all(&m);
 	assert_memory_equal(m.mem_a, m.mem_b, NPAGES * PG);
@@ -295,7 +295,7 @@ static void test_wrong_source_pdh(void **state)
 				       m.amd_len, m.session, &err), 0);
 	assert_int_equal(th_receive_start(&m.b, m.vm_b, 0, m.pdh_b, m.session,
 					  &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_BAD_MEASUREMENT);
+	assert_int_equal(err, SEV_RET_BAD_MEASUREMENT);
 	mig_teardown(&m);
 }
 
@@ -306,19 +306,19 @@ static void test_policy_mac_mismatch(void **state)
 	uint32_t err = 0;
 
 	(void)state;
-	mig_setup(&m, SEVMIG_POLICY_NODBG);
+	mig_setup(&m, SEVMIG_GUEST_POLICY_NODBG);
 	assert_int_equal(th_send_start(&m.a, m.vm_a, m.pdh_b, m.chain_b, m.amd,
 				       m.amd_len, m.session, &err), 0);
 	assert_int_equal(th_receive_start(&m.b, m.vm_b, 0, m.pdh_a, m.session,
 					  &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_BAD_MEASUREMENT);
+	assert_int_equal(err, SEV_RET_BAD_MEASUREMENT);
 	/* Flipped session byte (WRAP_TK) fails too, with the right policy. */
 	m.session[0x10] ^= 1;
-	assert_int_equal(th_receive_start(&m.b, m.vm_b, SEVMIG_POLICY_NODBG,
+	assert_int_equal(th_receive_start(&m.b, m.vm_b, SEVMIG_GUEST_POLICY_NODBG,
 					  m.pdh_a, m.session, &err), -EIO);
-	assert_int_equal(err, SEVMIG_SEV_RET_BAD_MEASUREMENT);
+	assert_int_equal(err, SEV_RET_BAD_MEASUREMENT);
 	m.session[0x10] ^= 1;
-	assert_int_equal(th_receive_start(&m.b, m.vm_b, SEVMIG_POLICY_NODBG,
+	assert_int_equal(th_receive_start(&m.b, m.vm_b, SEVMIG_GUEST_POLICY_NODBG,
 					  m.pdh_a, m.session, &err), 0);
 	mig_teardown(&m);
 }
@@ -326,7 +326,7 @@ static void test_policy_mac_mismatch(void **state)
 /* Pages may be sent in any order and more than once (§6.4). */
 static void test_resend_and_order(void **state)
 {
-	uint8_t hdr[SEVMIG_SEV_PACKET_HDR_SIZE], trans[PG];
+	uint8_t hdr[SEVMIG_PACKET_HDR_LEN], trans[PG];
 	struct mig m;
 	uint32_t err;
 
@@ -362,40 +362,40 @@ struct par {
 
 static int par_migrate(struct mig *m)
 {
-	struct sevmig_kvm_sev_launch_start ls = { 0 };
+	struct kvm_sev_launch_start ls = { 0 };
 	struct { uint64_t uaddr; uint32_t len, pad; } ud;
-	uint8_t hdr[SEVMIG_SEV_PACKET_HDR_SIZE], trans[PG];
-	uint8_t session[SEVMIG_SEV_SESSION_SIZE], meas[48];
+	uint8_t hdr[SEVMIG_PACKET_HDR_LEN], trans[PG];
+	uint8_t session[SEVMIG_SESSION_LEN], meas[48];
 	uint8_t *a = th_pages(NPAGES), *b = th_pages(NPAGES);
 	uint32_t err = 0;
 	int va, vb, ret = 1;
 
 	fill(a, NPAGES * PG, (uint32_t)(uintptr_t)a);
-	va = th_ioctl_val(&m->a, m->a.kvm, SEVMIG_KVM_CREATE_VM, 0);
-	vb = th_ioctl_val(&m->b, m->b.kvm, SEVMIG_KVM_CREATE_VM, 0);
+	va = th_ioctl_val(&m->a, m->a.kvm, KVM_CREATE_VM, 0);
+	vb = th_ioctl_val(&m->b, m->b.kvm, KVM_CREATE_VM, 0);
 	ud.uaddr = (uint64_t)(uintptr_t)a;
 	ud.len = NPAGES * PG;
 	ud.pad = 0;
 	if (va < 0 || vb < 0 ||
-	    th_op(&m->a, va, SEVMIG_KVM_SEV_INIT, NULL, &err) ||
-	    th_op(&m->a, va, SEVMIG_KVM_SEV_LAUNCH_START, &ls, &err) ||
-	    th_op(&m->a, va, SEVMIG_KVM_SEV_LAUNCH_UPDATE_DATA, &ud, &err))
+	    th_op(&m->a, va, KVM_SEV_INIT, NULL, &err) ||
+	    th_op(&m->a, va, KVM_SEV_LAUNCH_START, &ls, &err) ||
+	    th_op(&m->a, va, KVM_SEV_LAUNCH_UPDATE_DATA, &ud, &err))
 		goto out;
 	ud.uaddr = (uint64_t)(uintptr_t)meas;
 	ud.len = sizeof(meas);
-	if (th_op(&m->a, va, SEVMIG_KVM_SEV_LAUNCH_MEASURE, &ud, &err) ||
-	    th_op(&m->a, va, SEVMIG_KVM_SEV_LAUNCH_FINISH, NULL, &err) ||
+	if (th_op(&m->a, va, KVM_SEV_LAUNCH_MEASURE, &ud, &err) ||
+	    th_op(&m->a, va, KVM_SEV_LAUNCH_FINISH, NULL, &err) ||
 	    th_send_start(&m->a, va, m->pdh_b, m->chain_b, m->amd, m->amd_len,
 			  session, &err) ||
-	    th_op(&m->b, vb, SEVMIG_KVM_SEV_INIT, NULL, &err) ||
+	    th_op(&m->b, vb, KVM_SEV_INIT, NULL, &err) ||
 	    th_receive_start(&m->b, vb, 0, m->pdh_a, session, &err))
 		goto out;
 	for (unsigned i = 0; i < NPAGES; i++)
 		if (th_send_page(&m->a, va, a + i * PG, PG, hdr, trans, &err) ||
 		    th_recv_page(&m->b, vb, b + i * PG, PG, hdr, trans, &err))
 			goto out;
-	if (th_op(&m->a, va, SEVMIG_KVM_SEV_SEND_FINISH, NULL, &err) ||
-	    th_op(&m->b, vb, SEVMIG_KVM_SEV_RECEIVE_FINISH, NULL, &err))
+	if (th_op(&m->a, va, KVM_SEV_SEND_FINISH, NULL, &err) ||
+	    th_op(&m->b, vb, KVM_SEV_RECEIVE_FINISH, NULL, &err))
 		goto out;
 	ret = memcmp(a, b, NPAGES * PG) ? 2 : 0;
 out:

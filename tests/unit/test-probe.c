@@ -34,7 +34,7 @@ struct scenario {
 	int sev_open_ro;	/* used only when rw fails with EACCES/EPERM */
 	int status_ret;
 	uint32_t status_fw;
-	struct sevmig_sev_user_data_status status;
+	struct sev_user_data_status status;
 };
 
 /* The machines this project runs on: software KVM, no SEV, no /dev/sev. */
@@ -68,7 +68,7 @@ static void push(struct script *s, struct fake_call c)
 
 static void push_ext(struct script *s, unsigned long cap, int ret)
 {
-	push(s, (struct fake_call)FAKE_IOCTL_VAL(KVM_FD, SEVMIG_KVM_CHECK_EXTENSION,
+	push(s, (struct fake_call)FAKE_IOCTL_VAL(KVM_FD, KVM_CHECK_EXTENSION,
 						 cap, ret));
 }
 
@@ -82,29 +82,29 @@ static void build_script(const struct scenario *sc, struct script *s)
 	push(s, c);
 	if (sc->kvm_open >= 0) {
 		push(s, (struct fake_call)FAKE_IOCTL_VAL(
-			KVM_FD, SEVMIG_KVM_GET_API_VERSION, 0, sc->api_version));
+			KVM_FD, KVM_GET_API_VERSION, 0, sc->api_version));
 		if (sc->api_version == 12) {
-			push_ext(s, SEVMIG_KVM_CAP_EXIT_HYPERCALL, sc->exit_hc);
-			push_ext(s, SEVMIG_KVM_CAP_X86_USER_SPACE_MSR, sc->user_msr);
-			push_ext(s, SEVMIG_KVM_CAP_X86_MSR_FILTER, sc->msr_filter);
-			push_ext(s, SEVMIG_KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM, sc->move);
-			push_ext(s, SEVMIG_KVM_CAP_VM_COPY_ENC_CONTEXT_FROM, sc->copy);
-			push_ext(s, SEVMIG_KVM_CAP_VM_TYPES, sc->vm_types);
+			push_ext(s, KVM_CAP_EXIT_HYPERCALL, sc->exit_hc);
+			push_ext(s, KVM_CAP_X86_USER_SPACE_MSR, sc->user_msr);
+			push_ext(s, KVM_CAP_X86_MSR_FILTER, sc->msr_filter);
+			push_ext(s, KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM, sc->move);
+			push_ext(s, KVM_CAP_VM_COPY_ENC_CONTEXT_FROM, sc->copy);
+			push_ext(s, KVM_CAP_VM_TYPES, sc->vm_types);
 			for (int i = 0; i < sc->create_vm_eintr; i++)
 				push(s, (struct fake_call)FAKE_IOCTL_VAL(
-					KVM_FD, SEVMIG_KVM_CREATE_VM, 0, -EINTR));
+					KVM_FD, KVM_CREATE_VM, 0, -EINTR));
 			push(s, (struct fake_call)FAKE_IOCTL_VAL(
-				KVM_FD, SEVMIG_KVM_CREATE_VM, 0, sc->create_vm));
+				KVM_FD, KVM_CREATE_VM, 0, sc->create_vm));
 			if (sc->create_vm >= 0) {
 				push(s, (struct fake_call)FAKE_IOCTL_NULL(
-					VM_FD, SEVMIG_KVM_MEMORY_ENCRYPT_OP,
+					VM_FD, KVM_MEMORY_ENCRYPT_OP,
 					sc->enc_op_null));
 				if (sc->enc_op_null == 0) {
-					static const struct sevmig_kvm_sev_cmd vmsa = {
-						.id = SEVMIG_KVM_SEV_SEND_UPDATE_VMSA,
+					static const struct kvm_sev_cmd vmsa = {
+						.id = KVM_SEV_SEND_UPDATE_VMSA,
 					};
 					c = (struct fake_call)FAKE_IOCTL_ANY(
-						VM_FD, SEVMIG_KVM_MEMORY_ENCRYPT_OP,
+						VM_FD, KVM_MEMORY_ENCRYPT_OP,
 						sc->vmsa_probe);
 					c.in = &vmsa;
 					c.in_len = sizeof(vmsa);
@@ -126,24 +126,24 @@ static void build_script(const struct scenario *sc, struct script *s)
 		sev_fd = sc->sev_open_ro;
 	}
 	if (sev_fd >= 0) {
-		static struct sevmig_sev_issue_cmd want = {
-			.cmd = SEVMIG_SEV_PLATFORM_STATUS };
+		static struct sev_issue_cmd want = {
+			.cmd = SEV_PLATFORM_STATUS };
 		static const unsigned char mask[16] = {
 			1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1 };
 
-		c = (struct fake_call)FAKE_IOCTL_ANY(sev_fd, SEVMIG_SEV_ISSUE_CMD,
+		c = (struct fake_call)FAKE_IOCTL_ANY(sev_fd, SEV_ISSUE_CMD,
 						     sc->status_ret);
 		c.in = &want;
 		c.in_len = sizeof(want);
 		c.in_mask = mask;
-		c.nested_off = offsetof(struct sevmig_sev_issue_cmd, data);
+		c.nested_off = offsetof(struct sev_issue_cmd, data);
 		if (sc->status_ret == 0) {
 			c.nested_out = &sc->status;
 			c.nested_out_len = sizeof(sc->status);
 		}
 		if (sc->status_fw) {
 			/* The driver's `error`, written on EIO. */
-			static struct sevmig_sev_issue_cmd out;
+			static struct sev_issue_cmd out;
 
 			out = want;
 			out.error = sc->status_fw;
@@ -395,7 +395,7 @@ static void test_platform_status_fails(void **state)
 
 	(void)state;
 	sc.status_ret = -EIO;
-	sc.status_fw = SEVMIG_SEV_RET_INVALID_PLATFORM_STATE;
+	sc.status_fw = SEV_RET_INVALID_PLATFORM_STATE;
 	run(&sc, &c);
 	assert_int_equal(c.sev_platform_status, -EIO);
 	assert_int_equal(c.sev_fw_error, 1);

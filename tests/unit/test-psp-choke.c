@@ -20,7 +20,7 @@
 /* Writes a firmware status into sev_issue_cmd.error, like the driver. */
 static int set_sev_error(const struct fake_call *c, void *arg)
 {
-	struct sevmig_sev_issue_cmd *cmd = arg;
+	struct sev_issue_cmd *cmd = arg;
 
 	assert_int_equal(cmd->error, 0);	/* zeroed before the call */
 	cmd->error = (uint32_t)(uintptr_t)c->hook_data;
@@ -29,7 +29,7 @@ static int set_sev_error(const struct fake_call *c, void *arg)
 
 static int set_kvm_error(const struct fake_call *c, void *arg)
 {
-	struct sevmig_kvm_sev_cmd *cmd = arg;
+	struct kvm_sev_cmd *cmd = arg;
 
 	assert_int_equal(cmd->error, 0);
 	cmd->error = (uint32_t)(uintptr_t)c->hook_data;
@@ -37,11 +37,11 @@ static int set_kvm_error(const struct fake_call *c, void *arg)
 }
 
 #define SEV_CMD(r, fw) \
-	{ .op = FAKE_OP_IOCTL, .fd = 5, .req = SEVMIG_SEV_ISSUE_CMD, \
+	{ .op = FAKE_OP_IOCTL, .fd = 5, .req = SEV_ISSUE_CMD, \
 	  .nested_off = FAKE_NO_NESTED, .hook = set_sev_error, \
 	  .hook_data = (void *)(uintptr_t)(fw), .ret = (r), .what = "SEV_ISSUE_CMD" }
 #define KVM_CMD(r, fw) \
-	{ .op = FAKE_OP_IOCTL, .fd = 7, .req = SEVMIG_KVM_MEMORY_ENCRYPT_OP, \
+	{ .op = FAKE_OP_IOCTL, .fd = 7, .req = KVM_MEMORY_ENCRYPT_OP, \
 	  .nested_off = FAKE_NO_NESTED, .hook = set_kvm_error, \
 	  .hook_data = (void *)(uintptr_t)(fw), .ret = (r), .what = "ENCRYPT_OP" }
 
@@ -76,13 +76,13 @@ static void test_platform_cmd_statuses(void **state)
 
 static void test_platform_cmd_layout(void **state)
 {
-	struct sevmig_sev_user_data_status st;
-	struct sevmig_sev_issue_cmd want = { .cmd = 1, .error = 0 };
+	struct sev_user_data_status st;
+	struct sev_issue_cmd want = { .cmd = 1, .error = 0 };
 	unsigned char mask[16];
 	struct fake_call script[] = {
-		{ .op = FAKE_OP_IOCTL, .fd = 5, .req = SEVMIG_SEV_ISSUE_CMD,
+		{ .op = FAKE_OP_IOCTL, .fd = 5, .req = SEV_ISSUE_CMD,
 		  .in = &want, .in_len = sizeof(want), .in_mask = mask,
-		  .nested_off = offsetof(struct sevmig_sev_issue_cmd, data),
+		  .nested_off = offsetof(struct sev_issue_cmd, data),
 		  .ret = 0, .what = "PLATFORM_STATUS" },
 	};
 	struct fake_sys *fs;
@@ -124,10 +124,10 @@ static void test_guest_cmd_statuses(void **state)
 
 static void test_guest_cmd_passes_sev_fd(void **state)
 {
-	struct sevmig_kvm_sev_cmd want = { .id = 12, .sev_fd = 33 };
+	struct kvm_sev_cmd want = { .id = 12, .sev_fd = 33 };
 	unsigned char mask[24];
 	struct fake_call script[] = {
-		{ .op = FAKE_OP_IOCTL, .fd = 7, .req = SEVMIG_KVM_MEMORY_ENCRYPT_OP,
+		{ .op = FAKE_OP_IOCTL, .fd = 7, .req = KVM_MEMORY_ENCRYPT_OP,
 		  .in = &want, .in_len = sizeof(want), .in_mask = mask,
 		  .nested_off = FAKE_NO_NESTED, .ret = 0, .what = "RECEIVE_START" },
 	};
