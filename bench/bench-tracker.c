@@ -389,7 +389,7 @@ static void workload1(void)
 
 		if (t)
 			sevmig_tracker_free(t);
-		OK(sevmig_tracker_new(max_gfn, 0, &t));
+		OK(sevmig_tracker_new(NULL, max_gfn, 0, &t));
 		t0 = now();
 		for (size_t i = 0; i < trace_len; i++)
 			tracker_op(t, trace[i].gfn, trace[i].npages,
@@ -453,7 +453,7 @@ static void toggles(int alternating)
 	       alternating ? 3 : 2,
 	       alternating ? "alternating pages (every other page shared)"
 			   : "random 4 KiB toggles", n / GIB, ops);
-	OK(sevmig_tracker_new(n, 0, &t));
+	OK(sevmig_tracker_new(NULL, n, 0, &t));
 	t0 = now();
 	for (uint64_t i = 0; i < ops; i++) {
 		if (alternating)
@@ -576,7 +576,7 @@ static void pass_boot_state(void)
 	double best_t = 1e9, best_l = 1e9, best_b = 1e9, t0, d;
 
 	make_boot_trace(n - 2 * GIB, n);
-	OK(sevmig_tracker_new(n, 0, &t));
+	OK(sevmig_tracker_new(NULL, n, 0, &t));
 	list_init(&l);
 	bmap_init(&b, n);
 	for (size_t i = 0; i < trace_len; i++) {

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 dir=build-bench
 if [ ! -d "$dir" ]; then
 	meson setup "$dir" -Dbuildtype=release -Doptimization=2 -Dbench=true \
-		-Dtests=disabled -Dexamples=disabled >/dev/null
+		-Dtests=disabled -Dtools=disabled -Dexamples=disabled >/dev/null
 fi
 ninja -C "$dir" bench/bench-tracker >/dev/null
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"

@@ -14,4 +14,4 @@ else
 	meson setup "$dir" -Dtests=disabled >/dev/null
 fi
 ninja -C "$dir" >/dev/null
-exec "$dir/examples/sevmig/sevmig" probe "$@"
+exec "$dir/tools/sevmig/sevmig" probe "$@"

@@ -52,7 +52,7 @@ if setup _build/gcc -Dwerror=true -Dabi-check=true -Dtests=enabled; then
 	run _build/gcc --no-suite tsan --no-suite fuzz
 fi
 
-if setup _build/tsan -Dwerror=true -Dtests=enabled -Dexamples=disabled \
+if setup _build/tsan -Dwerror=true -Dtests=enabled -Dtools=disabled -Dexamples=disabled \
 	-Dbench=false -Db_sanitize=thread -Db_lundef=false --native-file scripts/clang.ini; then
 	if has_suite _build/tsan tsan; then
 		TSAN_OPTIONS=halt_on_error=1 run _build/tsan --suite tsan

@@ -5,7 +5,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build-abi}
-[ -d "$build" ] || meson setup "$build" "$top" -Dabi-check=true -Dtests=disabled -Dexamples=disabled >/dev/null
+[ -d "$build" ] || meson setup "$build" "$top" -Dabi-check=true -Dtests=disabled -Dtools=disabled -Dexamples=disabled >/dev/null
 meson compile -C "$build" src/sevmig:shared_library >/dev/null
 abidw --no-corpus-path --no-comp-dir-path --type-id-style hash \
       --headers-dir "$top/include/sevmig" --drop-private-types \

@@ -34,6 +34,7 @@ static int sys_ops_copy(struct sevmig_sys_ops *dst,
 SEVMIG_EXPORT int sevmig_ctx_new(const struct sevmig_ctx_opts *opts,
 				 struct sevmig_ctx **ret_ctx)
 {
+	struct sevmig_ctx early = { .log = NULL };
 	struct sevmig_ctx_opts o;
 	struct sevmig_ctx *ctx;
 	int ret;
@@ -42,17 +43,32 @@ SEVMIG_EXPORT int sevmig_ctx_new(const struct sevmig_ctx_opts *opts,
 		return -EINVAL;
 	ret = sevmig_struct_in(&o, sizeof(o), opts, SEVMIG_CTX_OPTS_SIZE_VER0);
 	if (ret)
+		return ret;	/* no valid log callback to say why */
+	/* From here the caller's log callback can hear why we refuse. */
+	early.log = o.log;
+	early.log_opaque = o.log_opaque;
+	early.log_level = SEVMIG_LOG_ERR;
+	if ((ret = sevmig_arg_flags(&early, __func__, o.flags)))
 		return ret;
-	if (o.flags || o.reserved0 || o.log_level > SEVMIG_LOG_DEBUG)
-		return -EINVAL;
+	if (o.reserved0)
+		return sevmig_arg_invalid(&early, __func__,
+					  "opts->reserved0 must be 0");
+	if (o.log_level > SEVMIG_LOG_DEBUG)
+		return sevmig_arg_invalid(&early, __func__,
+					  "log_level %u is not a SEVMIG_LOG_* level",
+					  o.log_level);
 
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
-		return -ENOMEM;
+		return sevmig_err(&early, -ENOMEM, "%s: out of memory", __func__);
 	ret = sys_ops_copy(&ctx->sys, o.sys ? o.sys : sevmig_sys_default());
 	if (ret) {
 		free(ctx);
-		return ret;
+		return sevmig_err(&early, ret,
+				  "%s: the syscall table (opts->sys) is not accepted: %s",
+				  __func__, ret == -E2BIG ?
+				  "it is larger than this library knows, with non-zero members past its end" :
+				  "its size is below the first version or its flags are not 0");
 	}
 	ctx->log = o.log;
 	ctx->log_opaque = o.log_opaque;

@@ -180,10 +180,13 @@ static const char *const reason_texts[] = {
 	[20] = "the target's platform chain is not a well-formed PEK, OCA and CEK (6252 bytes)",
 	[21] = "the AMD chain is not a well-formed ASK followed by its ARK (1664, 2176, 2688 or 3200 bytes)",
 	[22] = "the target's certificates do not belong together: a signature area does not match its signer (usage, algorithm, key size or version), or the AMD key ids do not link",
-	[32] = "the migration features were not negotiated with the guest: a kernel capability is missing, or the exits, MSR filter or CPUID bits were not set up before the guest ran",
+	[32] = "KVM was not made to forward the migration exits: sevmig_vm_enable_exits() was not called or failed, so the guest's hypercalls and MSR writes cannot reach the library",
 	[33] = "the host policy denies migration of this VM",
 	[34] = "the guest has not declared itself ready (no KVM_MIGRATION_READY write to MSR_KVM_MIGRATION_CONTROL, or it wrote 0 again on reboot, kexec or CPU offline)",
 	[35] = "a page-state change could not be recorded, so the shared/private map is no longer trustworthy for this VM",
+	[36] = "the MSR filter that routes MSR_KVM_MIGRATION_CONTROL to userspace is not installed: sevmig_vm_set_msr_filter() was not called, or its last call failed",
+	[37] = "the guest was not offered the migration features in CPUID: sevmig_vm_cpuid_apply() was not called, or was called before the exits and the MSR filter were in place",
+	[38] = "the VM is not live: it is being sent or received, was sent or moved away, or was torn down",
 };
 
 SEVMIG_EXPORT const char *sevmig_reason_string(uint64_t reason)

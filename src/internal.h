@@ -16,6 +16,10 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
+/* Guest frames are 4 KiB whatever the host or guest page size. */
+#define GUEST_PAGE_SHIFT 12
+#define GUEST_PAGE_SIZE 4096u
+
 struct sevmig_ctx {
 	struct sevmig_sys_ops sys;      /* every member non-NULL */
 	void (*log)(void *opaque, uint32_t level, const char *msg);
@@ -36,7 +40,7 @@ void sevmig_log(const struct sevmig_ctx *ctx, uint32_t level, const char *fmt,
 int sevmig_err(const struct sevmig_ctx *ctx, int err, const char *fmt, ...)
 	SEVMIG_PRINTF(3, 4);
 
-/* ---- sized records (sized.c) ---- */
+/* ---- sized records (sized.c: libc only, shared with libsevmig-sim) ---- */
 /*
  * Copy a caller's sized record into @dst (our @ksize bytes) following the
  * kernel's copy_struct_from_user rules. A NULL @src (the caller passed no
@@ -50,14 +54,43 @@ int sevmig_struct_in(void *dst, size_t ksize, const void *src,
  * past @ksize zero. Returns the number of bytes to write, or -errno.
  */
 int sevmig_struct_out_len(const void *user, size_t ksize, size_t min_size);
-/*
- * sevmig_struct_out_len() for a public entry point: on refusal, log which
- * call and why (older than the first version, or newer with non-zero tail).
- */
-int sevmig_struct_out_begin(const struct sevmig_ctx *ctx, const char *what,
-			    const void *user, size_t ksize, size_t min_size);
 /* Write @kern into @user's first @len bytes and set user->size = @len. */
 void sevmig_struct_out(void *user, const void *kern, size_t len);
+
+/*
+ * A public record's first published size is where its first version's last
+ * field ends; checked at compile time so the constant cannot drift.
+ */
+#define SEVMIG_RECORD_VER0(type, size_ver0, last_field)                       \
+	_Static_assert((size_ver0) == offsetof(type, last_field) +          \
+				      sizeof(((type *)0)->last_field),          \
+		       #size_ver0 " is where " #last_field " ends")
+
+/* ---- argument checks (args.c): every refusal is logged with its reason ---- */
+/* A required pointer argument is NULL: logs "@fn: @what is required". */
+int sevmig_arg_null(const struct sevmig_ctx *ctx, const char *fn,
+		    const char *what);
+/* Flags must be 0: returns 0, or -EINVAL logged. */
+int sevmig_arg_flags(const struct sevmig_ctx *ctx, const char *fn,
+		     uint32_t flags);
+/* Any other invalid argument: logs "@fn: <message>" and returns -EINVAL. */
+int sevmig_arg_invalid(const struct sevmig_ctx *ctx, const char *fn,
+		       const char *fmt, ...) SEVMIG_PRINTF(3, 4);
+/* sevmig_struct_in() for a public entry point; a refusal is logged. */
+int sevmig_arg_in(const struct sevmig_ctx *ctx, const char *fn,
+		  const char *what, void *dst, size_t ksize, const void *src,
+		  size_t min_size);
+/* sevmig_struct_out_len() for a public entry point; a refusal is logged. */
+int sevmig_arg_out(const struct sevmig_ctx *ctx, const char *fn,
+		   const char *what, const void *user, size_t ksize,
+		   size_t min_size);
+
+/* Store a firmware status for the caller when there is one to report. */
+static inline void sevmig_put_fw(uint32_t *ret_fw_error, uint32_t fw)
+{
+	if (fw && ret_fw_error)
+		*ret_fw_error = fw;
+}
 
 /* ---- syscall seam (sys.c): the only way out of the library ---- */
 int sevmig_sys_open(const struct sevmig_ctx *ctx, const char *path, int oflags);
@@ -87,6 +120,14 @@ static inline bool sevmig_psp_is_len_answer(int rc, uint32_t fw)
 {
 	return rc == -5 /* EIO */ && fw == 0x04u /* INVALID_LEN */;
 }
+/*
+ * The answer to a length query (a command sent with zero lengths): 0 when the
+ * firmware answered INVALID_LEN, which is how it reports the lengths it
+ * needs; -EPROTO (logged) when the command succeeded instead; otherwise the
+ * command's own error, with its status stored through @ret_fw_error.
+ */
+int sevmig_psp_query_answer(const struct sevmig_ctx *ctx, const char *what,
+			    int rc, uint32_t fw, uint32_t *ret_fw_error);
 bool sevmig_psp_is_dead(const struct sevmig_ctx *ctx);
 const char *sevmig_sev_cmd_name(uint32_t cmd);
 const char *sevmig_kvm_sev_cmd_name(uint32_t id);

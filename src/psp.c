@@ -67,6 +67,19 @@ bool sevmig_psp_is_dead(const struct sevmig_ctx *ctx)
 	return __atomic_load_n(&ctx->psp_dead, __ATOMIC_RELAXED) != 0;
 }
 
+int sevmig_psp_query_answer(const struct sevmig_ctx *ctx, const char *what,
+			    int rc, uint32_t fw, uint32_t *ret_fw_error)
+{
+	if (sevmig_psp_is_len_answer(rc, fw))
+		return 0;
+	if (!rc)
+		return sevmig_err(ctx, -EPROTO,
+				  "%s: the length query succeeded instead of answering INVALID_LEN",
+				  what);
+	sevmig_put_fw(ret_fw_error, fw);
+	return rc;
+}
+
 /* Common tail: firmware status out, PSP health, one clear log line. */
 static int psp_finish(struct sevmig_ctx *ctx, const char *what, int rc,
 		      uint32_t error, uint32_t *fw)

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "tracker.h"
+#include "tracker-priv.h"
 
 #define ENTRY_MAX 20u	/* two 10-byte LEB128 values */
 

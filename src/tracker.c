@@ -54,7 +54,7 @@
 #endif
 
 #include "internal.h"
-#include "tracker.h"
+#include "tracker-priv.h"
 
 #define LEAF_SHIFT 15
 #define LEAF_PAGES (UINT64_C(1) << LEAF_SHIFT)
@@ -160,6 +160,7 @@ struct node {
 
 struct sevmig_tracker {
 	pthread_mutex_t lock;
+	struct sevmig_ctx *ctx;	/* optional: where errors are logged */
 	uint64_t max_gfn;
 	uint32_t root_level;
 	uint32_t res_nodes;	/* reserve needed by one update */
@@ -1066,8 +1067,9 @@ static int64_t apply(const struct apply_ctx *a, uintptr_t *sp, uintptr_t *cp,
 	return ds;
 }
 
-int sevmig_tracker_apply_locked(struct sevmig_tracker *t, struct tracker_dead *d,
-				uint64_t s, uint64_t e, bool shared)
+int sevmig_tracker_apply_locked(struct sevmig_tracker *t,
+				struct tracker_dead *d, uint64_t s, uint64_t e,
+				bool shared)
 {
 	struct apply_ctx a = { t, d, s, e, shared ? U1 : U0 };
 	int64_t dc = 0, ds;
@@ -1409,7 +1411,8 @@ SEVMIG_EXPORT int sevmig_tracker_sync(struct sevmig_tracker *t,
 
 /* ---- life cycle and statistics ---- */
 
-SEVMIG_EXPORT int sevmig_tracker_new(uint64_t max_gfn, uint32_t flags,
+SEVMIG_EXPORT int sevmig_tracker_new(struct sevmig_ctx *ctx,
+				     uint64_t max_gfn, uint32_t flags,
 				     struct sevmig_tracker **ret_tracker)
 {
 	struct sevmig_tracker *t;
@@ -1427,6 +1430,7 @@ SEVMIG_EXPORT int sevmig_tracker_new(uint64_t max_gfn, uint32_t flags,
 	}
 	while (span_of(level) < max_gfn)
 		level++;
+	t->ctx = ctx;
 	t->max_gfn = max_gfn;
 	t->root_level = level;
 	/* Two partial paths, in S and in C, of at most 2 nodes a level. */

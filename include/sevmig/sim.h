@@ -281,9 +281,10 @@ struct sevmig_sim_host_opts {
  * Firmware: not reached.
  * Context: any thread.
  */
-SEVMIG_WARN_UNUSED int sevmig_sim_host_new(struct sevmig_sim *sim,
-					   const struct sevmig_sim_host_opts *opts,
-					   struct sevmig_sim_host **ret_host);
+SEVMIG_WARN_UNUSED int
+sevmig_sim_host_new(struct sevmig_sim *sim,
+		    const struct sevmig_sim_host_opts *opts,
+		    struct sevmig_sim_host **ret_host);
 
 /**
  * sevmig_sim_host_free() - remove a host from its world. NULL is ignored.
@@ -402,8 +403,9 @@ struct sevmig_sim_fault {
  * Firmware: not reached.
  * Context: any thread.
  */
-SEVMIG_WARN_UNUSED int sevmig_sim_host_inject_fault(struct sevmig_sim_host *host,
-						    const struct sevmig_sim_fault *fault);
+SEVMIG_WARN_UNUSED int
+sevmig_sim_host_inject_fault(struct sevmig_sim_host *host,
+			     const struct sevmig_sim_fault *fault);
 
 /**
  * struct sevmig_sim_host_stats - counters and state of a host.
@@ -438,8 +440,9 @@ struct sevmig_sim_host_stats {
  * Firmware: not reached.
  * Context: any thread; waits for a PSP command in flight to finish.
  */
-SEVMIG_WARN_UNUSED int sevmig_sim_host_stats(struct sevmig_sim_host *host,
-					     struct sevmig_sim_host_stats *stats);
+SEVMIG_WARN_UNUSED int
+sevmig_sim_host_stats(struct sevmig_sim_host *host,
+		      struct sevmig_sim_host_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -182,7 +182,13 @@ _Static_assert(offsetof(struct kvm_run_msr, data) == 16, "msr.data");
 #define SEV_GET_ID2         8u
 
 #define SEV_FW_BLOB_MAX_SIZE 0x4000u
+#define SEV_STATUS_FLAGS_OWNER     0x0001u
 #define SEV_STATUS_FLAGS_CONFIG_ES 0x0100u
+
+/* Platform states as the firmware numbers them. */
+#define SEV_PSTATE_UNINIT  0u
+#define SEV_PSTATE_INIT    1u
+#define SEV_PSTATE_WORKING 2u
 #define ENOTSUPP 524 /* kernel-internal errno the PSP driver leaks */
 
 struct sev_issue_cmd {

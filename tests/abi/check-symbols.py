@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Check that a version script, a public header and a built shared library
-name exactly the same functions, all with the given prefix and all carrying a
-symbol version from the map.
+"""Check that a version script, the public headers and a built shared
+library name exactly the same functions, all with the given prefix and all
+carrying a symbol version from the map.
 
-usage: check-symbols.py MAP HEADER LIBRARY [PREFIX]
+usage: check-symbols.py MAP HEADER[,HEADER...] LIBRARY [PREFIX]
 """
 import re
 import subprocess
@@ -62,7 +62,9 @@ def main():
     mapf, header, lib = sys.argv[1:4]
     prefix = sys.argv[4] if len(sys.argv) == 5 else "sevmig_"
     m = map_symbols(mapf)
-    h = header_functions(header, prefix)
+    h = set()
+    for one in header.split(","):
+        h |= header_functions(one, prefix)
     l = library_symbols(lib)
     errors = []
     for name in sorted(set(m) | h | set(l)):

@@ -39,9 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sevmig_tracker *t, *u;
 	unsigned char buf[512];
 
-	if (sevmig_tracker_new(FUZZ_MAX_GFN, 0, &t))
+	if (sevmig_tracker_new(NULL, FUZZ_MAX_GFN, 0, &t))
 		return 0;
-	if (sevmig_tracker_new(FUZZ_MAX_GFN, 0, &u)) {
+	if (sevmig_tracker_new(NULL, FUZZ_MAX_GFN, 0, &u)) {
 		sevmig_tracker_free(t);
 		return 0;
 	}

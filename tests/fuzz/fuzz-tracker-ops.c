@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sevmig_tracker *t;
 	struct oracle o;
 
-	if (sevmig_tracker_new(FUZZ_MAX_GFN, 0, &t))
+	if (sevmig_tracker_new(NULL, FUZZ_MAX_GFN, 0, &t))
 		return 0;
 	oracle_init(&o, FUZZ_MAX_GFN);
 	for (; size >= 9; data += 9, size -= 9) {

@@ -246,7 +246,7 @@ static void test_complete_pending(void **state)
 	assert_int_equal(g.run->exit_reason, KVM_EXIT_X86_WRMSR);
 	assert_int_equal(sevmig_vm_handle_exit(vm, g.run, 0), SEVMIG_EXIT_HANDLED);
 	/* The WRMSR is not complete until KVM_RUN: RIP still points at it. */
-	assert_int_equal(sevmig_vcpu_complete_pending(ctx, g.vcpu, g.run, 0), 0);
+	assert_int_equal(sevmig_vm_complete_pending(vm, g.vcpu, g.run, 0), 0);
 	assert_int_equal(ioctl(g.vcpu, KVM_GET_REGS, &regs), 0);
 	assert_int_equal(g.mem[regs.rip - 2], 0x0f);	/* just past "0f 30" */
 	assert_int_equal(g.mem[regs.rip - 1], 0x30);

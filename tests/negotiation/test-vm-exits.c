@@ -18,7 +18,7 @@
 #include "fake-sys.h"
 #include "test-util.h"
 #include "uapi/kvm-abi.h"
-#include "vm.h"
+#include "vm-priv.h"
 
 enum { VM_FD = 20 };
 
@@ -53,6 +53,14 @@ static struct fake_call filter_call(int ret)
 
 	c.hook = capture_filter;
 	return c;
+}
+
+static uint64_t shared_count(struct sevmig_vm *vm)
+{
+	uint64_t n = UINT64_MAX;
+
+	assert_int_equal(sevmig_tracker_shared_pages(sevmig_vm_tracker(vm), &n), 0);
+	return n;
 }
 
 static struct sevmig_vm *new_vm(struct sevmig_ctx *ctx, uint32_t policy)
@@ -225,7 +233,7 @@ static void test_enable_exits_failures(void **state)
 	assert_int_equal(sevmig_vm_set_msr_filter(vm, NULL, 0), -EPROTO);
 	assert_int_equal(sevmig_vm_enable_exits(vm, 0, 0, 1), -EINVAL);
 	assert_int_equal(sevmig_vm_readiness(vm, &why, 0), 0);
-	assert_true(why & SEVMIG_REASON_NOT_NEGOTIATED);
+	assert_true(why & SEVMIG_REASON_EXITS_NOT_ENABLED);
 	sevmig_vm_free(vm);
 	fake_sys_done(fs);
 }
@@ -342,7 +350,7 @@ static void test_cpuid(void **state)
 	make_cpuid(&t, 0x40000000, 0);
 	t.e[1].ebx = 0x7263694d;
 	assert_int_equal(sevmig_vm_cpuid_apply(s.vm, &t, 0), -ENOENT);
-	assert_false(sevmig_vm_offered(s.vm));
+	assert_false(sevmig_vm_flag(&s.vm->offered));
 	/* No features leaf. */
 	make_cpuid(&t, 0x40000000, 0);
 	t.nent = 2;
@@ -465,10 +473,12 @@ static void test_hypercall_validation(void **state)
 		{ 0x1000, 0, ENC, 1, KVM_EINVAL_RET },	/* npages 0 */
 		{ 0x1001, 1, ENC, 1, KVM_EINVAL_RET },	/* unaligned */
 		{ 0x1800, 1, ENC, 1, KVM_EINVAL_RET },
-		/* Beyond the address width: no RAM there, ignored. (A gfn wrap
-		 * cannot survive the npages << 12 bound; the check is defensive.) */
-		{ 0xfffffffffffff000ull, 2, ENC, 1, 0 },
-		{ 0, 1ull << 52, ENC, 1, KVM_EINVAL_RET },	/* npages<<12 overflows */
+		/* An end past 2^64 in bytes is refused, never clipped. */
+		{ 0xfffffffffffff000ull, 2, ENC, 1, KVM_EINVAL_RET },
+		/* Ending exactly at 2^64, beyond the address width: ignored. */
+		{ 0xfffffffffffff000ull, 1, ENC, 1, 0 },
+		{ 0, 1ull << 52, ENC, 1, 0 },		/* all of [0, 2^64) */
+		{ 0, (1ull << 52) + 1, ENC, 1, KVM_EINVAL_RET },	/* past 2^64 */
 		{ 0, UINT64_MAX, ENC, 1, KVM_EINVAL_RET },
 		/* 32-bit caller: the upper halves vanish, as on the CPU. */
 		{ 0x1234500001000ull, 1, ENC, 0, 0 },
@@ -526,7 +536,7 @@ static void test_hypercall_not_offered(void **state)
 	assert_int_equal(sevmig_vm_handle_exit(vm, run, 0), SEVMIG_EXIT_HANDLED);
 	assert_int_equal(hc_ret(run), KVM_ENOSYS_RET);
 	/* Nothing recorded. */
-	assert_int_equal(sevmig_vm_pages_shared_count(vm), 0);
+	assert_int_equal(shared_count(vm), 0);
 	sevmig_vm_free(vm);
 	fake_sys_done(fs);
 }
@@ -574,14 +584,14 @@ static void test_reset_keeps_firmware_shared(void **state)
 	/* Guest shares 16 pages at 1 MiB, says READY. */
 	assert_int_equal(sevmig_vm_handle_exit(s.vm, hc_exit(buf, 12, 0x100000, 16, 0, 1), 0),
 			 SEVMIG_EXIT_HANDLED);
-	assert_int_equal(sevmig_vm_pages_shared_count(s.vm), 16);
+	assert_int_equal(shared_count(s.vm), 16);
 	assert_int_equal(sevmig_vm_handle_exit(s.vm, msr_exit(KVM_EXIT_X86_WRMSR,
 					     MSR_KVM_MIGRATION_CONTROL, 1), 0),
 			 SEVMIG_EXIT_HANDLED);
 	assert_int_equal(sevmig_vm_reset(s.vm, 0), 0);
 	assert_int_equal(sevmig_vm_migration_control(s.vm, &v), 0);
 	assert_int_equal(v, 0);
-	assert_int_equal(sevmig_vm_pages_shared_count(s.vm), 2);
+	assert_int_equal(shared_count(s.vm), 2);
 	assert_int_equal(sevmig_vm_readiness(s.vm, &why, 0), 0);
 	assert_int_equal(why, SEVMIG_REASON_GUEST_NOT_READY);
 	assert_int_equal(sevmig_vm_reset(s.vm, 1), -EINVAL);
@@ -665,18 +675,23 @@ static void test_complete_pending(void **state)
 		FAKE_IOCTL_VAL(30, KVM_RUN, 0, -EIO),
 	};
 	struct fake_sys *fs;
+	struct sevmig_vm *vm;
 
 	(void)state;
 	script[0].hook = check_immediate;
 	fs = fake_sys_new(script, 2);
+	vm = new_vm(fake_sys_ctx(fs), 0);
 	memset(run_buf, 0, sizeof(run_buf));
-	assert_int_equal(sevmig_vcpu_complete_pending(fake_sys_ctx(fs), 30, run_buf, 0), 0);
+	assert_int_equal(sevmig_vm_complete_pending(vm, 30, run_buf, 0), 0);
 	assert_int_equal(run_buf[1], 0);	/* restored */
-	assert_int_equal(sevmig_vcpu_complete_pending(fake_sys_ctx(fs), 30, run_buf, 0),
-			 -EIO);
+	assert_int_equal(sevmig_vm_complete_pending(vm, 30, run_buf, 0), -EIO);
 	assert_int_equal(run_buf[1], 0);
-	assert_int_equal(sevmig_vcpu_complete_pending(fake_sys_ctx(fs), -1, run_buf, 0),
-			 -EINVAL);
+	assert_int_equal(sevmig_vm_complete_pending(vm, -1, run_buf, 0), -EINVAL);
+	/* A VM that must never run again is refused before KVM_RUN. */
+	vm->state = SEVMIG_VM_SENT;
+	assert_int_equal(sevmig_vm_complete_pending(vm, 30, run_buf, 0), -ESTALE);
+	assert_non_null(strstr(fake_sys_last_error(fs), "must never run again"));
+	sevmig_vm_free(vm);
 	fake_sys_done(fs);
 }
 
@@ -726,7 +741,7 @@ static void test_concurrent_exits(void **state)
 		assert_int_equal(w[i].bad, 0);
 	}
 	/* 20000 % 128 = 32: each thread's last pass left pages 32..63 shared. */
-	assert_int_equal(sevmig_vm_pages_shared_count(s.vm), 8 * 32);
+	assert_int_equal(shared_count(s.vm), 8 * 32);
 	free(w);
 	finish(&s);
 }

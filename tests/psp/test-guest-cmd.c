@@ -70,62 +70,61 @@ static struct sevmig_receive_start_args recv_args(uint32_t policy)
 }
 
 /* ---- one call per command with valid arguments ---- */
-typedef int (*guest_fn)(struct sevmig_ctx *ctx, struct sevmig_platform *p,
-			uint32_t *fw);
+typedef int (*guest_fn)(struct sevmig_platform *p, uint32_t *fw);
 
-static int do_status(struct sevmig_ctx *c, struct sevmig_platform *p, uint32_t *fw)
+static int do_status(struct sevmig_platform *p, uint32_t *fw)
 {
 	struct sevmig_guest_status st = { .size = sizeof(st) };
 
-	return sevmig_guest_status(c, VM_FD, p, &st, fw);
+	return sevmig_psp_guest_status(p, VM_FD, &st, fw);
 }
 
-static int do_send_start(struct sevmig_ctx *c, struct sevmig_platform *p, uint32_t *fw)
+static int do_send_start(struct sevmig_platform *p, uint32_t *fw)
 {
 	struct sevmig_send_start_args a = send_args();
 
-	return sevmig_send_start(c, VM_FD, p, &a, NULL, NULL, fw);
+	return sevmig_psp_send_start(p, VM_FD, &a, NULL, NULL, fw);
 }
 
-static int do_sud_lengths(struct sevmig_ctx *c, struct sevmig_platform *p, uint32_t *fw)
+static int do_sud_lengths(struct sevmig_platform *p, uint32_t *fw)
 {
-	return sevmig_send_update_data_lengths(c, VM_FD, p, NULL, NULL, fw);
+	return sevmig_psp_send_update_data_lengths(p, VM_FD, NULL, NULL, fw);
 }
 
-static int do_sud(struct sevmig_ctx *c, struct sevmig_platform *p, uint32_t *fw)
+static int do_sud(struct sevmig_platform *p, uint32_t *fw)
 {
 	struct sevmig_page_xfer x = xfer(page, 4096);
 
-	return sevmig_send_update_data(c, VM_FD, p, &x, fw);
+	return sevmig_psp_send_update_data(p, VM_FD, &x, fw);
 }
 
-static int do_send_finish(struct sevmig_ctx *c, struct sevmig_platform *p, uint32_t *fw)
+static int do_send_finish(struct sevmig_platform *p, uint32_t *fw)
 {
-	return sevmig_send_finish(c, VM_FD, p, fw);
+	return sevmig_psp_send_finish(p, VM_FD, fw);
 }
 
-static int do_send_cancel(struct sevmig_ctx *c, struct sevmig_platform *p, uint32_t *fw)
+static int do_send_cancel(struct sevmig_platform *p, uint32_t *fw)
 {
-	return sevmig_send_cancel(c, VM_FD, p, fw);
+	return sevmig_psp_send_cancel(p, VM_FD, fw);
 }
 
-static int do_recv_start(struct sevmig_ctx *c, struct sevmig_platform *p, uint32_t *fw)
+static int do_recv_start(struct sevmig_platform *p, uint32_t *fw)
 {
 	struct sevmig_receive_start_args a = recv_args(0);
 
-	return sevmig_receive_start(c, VM_FD, p, &a, NULL, fw);
+	return sevmig_psp_receive_start(p, VM_FD, &a, NULL, fw);
 }
 
-static int do_rud(struct sevmig_ctx *c, struct sevmig_platform *p, uint32_t *fw)
+static int do_rud(struct sevmig_platform *p, uint32_t *fw)
 {
 	struct sevmig_page_xfer x = xfer(page, 4096);
 
-	return sevmig_receive_update_data(c, VM_FD, p, &x, fw);
+	return sevmig_psp_receive_update_data(p, VM_FD, &x, fw);
 }
 
-static int do_recv_finish(struct sevmig_ctx *c, struct sevmig_platform *p, uint32_t *fw)
+static int do_recv_finish(struct sevmig_platform *p, uint32_t *fw)
 {
-	return sevmig_receive_finish(c, VM_FD, p, fw);
+	return sevmig_psp_receive_finish(p, VM_FD, fw);
 }
 
 static const struct {
@@ -176,7 +175,7 @@ static void test_errors(void **state)
 			struct sevmig_platform *p = plat(fs);
 			uint32_t fw = 77;
 
-			assert_int_equal(commands[c].fn(fake_sys_ctx(fs), p, &fw),
+			assert_int_equal(commands[c].fn(p, &fw),
 					 errs[i].err);
 			assert_int_equal(fw, errs[i].want_fw);
 			if (!strstr(fake_sys_last_error(fs), errs[i].words) ||
@@ -202,9 +201,9 @@ static void test_ebadf_explains_lifetime(void **state)
 	struct sevmig_platform *p = plat(fs);
 
 	(void)state;
-	assert_int_equal(do_status(fake_sys_ctx(fs), p, NULL), -EBADF);
+	assert_int_equal(do_status(p, NULL), -EBADF);
 	assert_non_null(strstr(fake_sys_last_error(fs), "must outlive the VM"));
-	assert_int_equal(do_recv_start(fake_sys_ctx(fs), p, NULL), -EBADF);
+	assert_int_equal(do_recv_start(p, NULL), -EBADF);
 	assert_non_null(strstr(fake_sys_last_error(fs), "not an open /dev/sev"));
 	sevmig_platform_free(p);
 	fake_sys_done(fs);
@@ -231,7 +230,7 @@ static void test_dead_psp(void **state)
 	for (size_t c = 0; c < ARRAY_LEN(commands); c++) {
 		uint32_t fw = 77;
 
-		assert_int_equal(commands[c].fn(fake_sys_ctx(fs), p, &fw),
+		assert_int_equal(commands[c].fn(p, &fw),
 				 c ? -EBUSY : -ETIMEDOUT);
 		assert_int_equal(fw, 77);
 		assert_non_null(strstr(fake_sys_last_error(fs),
@@ -268,7 +267,7 @@ static void test_guest_status(void **state)
 		put32(out, 0, 42);
 		put32(out, 4, 0x00160011);
 		put32(out, 8, states[i].fw_state);
-		assert_int_equal(sevmig_guest_status(fake_sys_ctx(fs), VM_FD, p,
+		assert_int_equal(sevmig_psp_guest_status(p, VM_FD,
 						     &st, NULL), 0);
 		assert_int_equal(st.size, sizeof(st));
 		assert_int_equal(st.handle, 42);
@@ -325,7 +324,7 @@ static void test_send_start(void **state)
 	put32(out, 0, 0x00000001);	/* the policy, filled by the firmware */
 	fs = fake_sys_new(script, ARRAY_LEN(script));
 	p = plat(fs);
-	assert_int_equal(sevmig_send_start(fake_sys_ctx(fs), VM_FD, p, &a,
+	assert_int_equal(sevmig_psp_send_start(p, VM_FD, &a,
 					   &policy, &slen, &fw), 0);
 	assert_int_equal(policy, 1);
 	assert_int_equal(slen, 128);
@@ -336,7 +335,7 @@ static void test_send_start(void **state)
 	a.session_size = 0;
 	slen = 0;
 	policy = 9;
-	assert_int_equal(sevmig_send_start(fake_sys_ctx(fs), VM_FD, p, &a,
+	assert_int_equal(sevmig_psp_send_start(p, VM_FD, &a,
 					   &policy, &slen, &fw), 0);
 	assert_int_equal(slen, 128);
 	assert_int_equal(policy, 9);
@@ -344,9 +343,9 @@ static void test_send_start(void **state)
 	a.session = session;
 	a.session_size = 64;
 	slen = 1;
-	assert_int_equal(sevmig_send_start(fake_sys_ctx(fs), VM_FD, p, &a,
+	assert_int_equal(sevmig_psp_send_start(p, VM_FD, &a,
 					   &policy, &slen, &fw), -ENOSPC);
-	assert_int_equal(slen, 1);
+	assert_int_equal(slen, 128);	/* the size needed, as the firmware does */
 	assert_non_null(strstr(fake_sys_last_error(fs), "needs 128 bytes"));
 	sevmig_platform_free(p);
 	fake_sys_done(fs);
@@ -371,45 +370,43 @@ static void test_send_start_refusals(void **state)
 	struct fake_sys *fs;
 	struct sevmig_platform *p;
 	struct sevmig_send_start_args a;
-	struct sevmig_ctx *ctx;
 	uint32_t fw = 77;
 	static uint8_t huge[16385];
 
 	(void)state;
 	put32(q_out, 64, 128);
 	fs = fake_sys_new(script, ARRAY_LEN(script));
-	ctx = fake_sys_ctx(fs);
 	p = plat(fs);
 	/* Checked before any ioctl. */
 	a = send_args();
 	a.amd_chain = NULL;
-	assert_int_equal(sevmig_send_start(ctx, VM_FD, p, &a, NULL, NULL, &fw), -EINVAL);
+	assert_int_equal(sevmig_psp_send_start(p, VM_FD, &a, NULL, NULL, &fw), -EINVAL);
 	assert_non_null(strstr(fake_sys_last_error(fs), "AMD chain"));
 	a = send_args();
 	a.pdh_len = 0;
-	assert_int_equal(sevmig_send_start(ctx, VM_FD, p, &a, NULL, NULL, &fw), -EINVAL);
+	assert_int_equal(sevmig_psp_send_start(p, VM_FD, &a, NULL, NULL, &fw), -EINVAL);
 	a = send_args();
 	a.plat_chain = huge;
 	a.plat_chain_len = sizeof(huge);
-	assert_int_equal(sevmig_send_start(ctx, VM_FD, p, &a, NULL, NULL, &fw), -EINVAL);
+	assert_int_equal(sevmig_psp_send_start(p, VM_FD, &a, NULL, NULL, &fw), -EINVAL);
 	assert_non_null(strstr(fake_sys_last_error(fs), "at most 16384"));
 	a = send_args();
 	a.session_size = 0;
-	assert_int_equal(sevmig_send_start(ctx, VM_FD, p, &a, NULL, NULL, &fw), -EINVAL);
+	assert_int_equal(sevmig_psp_send_start(p, VM_FD, &a, NULL, NULL, &fw), -EINVAL);
 	a = send_args();
 	a.flags = 1;
-	assert_int_equal(sevmig_send_start(ctx, VM_FD, p, &a, NULL, NULL, &fw), -EINVAL);
+	assert_int_equal(sevmig_psp_send_start(p, VM_FD, &a, NULL, NULL, &fw), -EINVAL);
 	a = send_args();
 	a.size = 8;
-	assert_int_equal(sevmig_send_start(ctx, VM_FD, p, &a, NULL, NULL, &fw), -EINVAL);
-	assert_int_equal(sevmig_send_start(ctx, VM_FD, p, NULL, NULL, NULL, &fw), -EINVAL);
-	assert_int_equal(sevmig_send_start(ctx, VM_FD, NULL, &a, NULL, NULL, &fw), -EINVAL);
-	assert_int_equal(sevmig_send_start(ctx, -1, p, &a, NULL, NULL, &fw), -EBADF);
+	assert_int_equal(sevmig_psp_send_start(p, VM_FD, &a, NULL, NULL, &fw), -EINVAL);
+	assert_int_equal(sevmig_psp_send_start(p, VM_FD, NULL, NULL, NULL, &fw), -EINVAL);
+	assert_int_equal(sevmig_psp_send_start(NULL, VM_FD, &a, NULL, NULL, &fw), -EINVAL);
+	assert_int_equal(sevmig_psp_send_start(p, -1, &a, NULL, NULL, &fw), -EBADF);
 	/* A query the firmware does not answer with INVALID_LEN. */
 	a = send_args();
-	assert_int_equal(sevmig_send_start(ctx, VM_FD, p, &a, NULL, NULL, &fw), -EPROTO);
+	assert_int_equal(sevmig_psp_send_start(p, VM_FD, &a, NULL, NULL, &fw), -EPROTO);
 	/* POLICY_FAILURE on the real call, explained. */
-	assert_int_equal(sevmig_send_start(ctx, VM_FD, p, &a, NULL, NULL, &fw), -EIO);
+	assert_int_equal(sevmig_psp_send_start(p, VM_FD, &a, NULL, NULL, &fw), -EIO);
 	assert_int_equal(fw, 0x07);
 	assert_non_null(strstr(fake_sys_last_error(fs), "sevmig_preflight"));
 	sevmig_platform_free(p);
@@ -456,16 +453,15 @@ static void test_update_data(void **state)
 	fs = fake_sys_new(script, ARRAY_LEN(script));
 	p = plat(fs);
 	x = xfer(page, 4096);
-	assert_int_equal(sevmig_send_update_data(fake_sys_ctx(fs), VM_FD, p, &x, NULL), 0);
+	assert_int_equal(sevmig_psp_send_update_data(p, VM_FD, &x, NULL), 0);
 	x = xfer(page + 4096 + 0xff0, 16);
-	assert_int_equal(sevmig_send_update_data(fake_sys_ctx(fs), VM_FD, p, &x, NULL), 0);
+	assert_int_equal(sevmig_psp_send_update_data(p, VM_FD, &x, NULL), 0);
 	x = xfer(page + 32, 64);
 	x.trans_len = 64;
 	x.hdr_len = 100;		/* larger buffers are fine; 52 is passed */
-	assert_int_equal(sevmig_receive_update_data(fake_sys_ctx(fs), VM_FD, p, &x, NULL), 0);
+	assert_int_equal(sevmig_psp_receive_update_data(p, VM_FD, &x, NULL), 0);
 	/* Length query: hdr 52, trans 0 (= guest_len) on current firmware. */
-	assert_int_equal(sevmig_send_update_data_lengths(fake_sys_ctx(fs), VM_FD,
-							 p, &hl, &tl, NULL), 0);
+	assert_int_equal(sevmig_psp_send_update_data_lengths(p, VM_FD, &hl, &tl, NULL), 0);
 	assert_int_equal(hl, 52);
 	assert_int_equal(tl, 0);
 	sevmig_platform_free(p);
@@ -492,7 +488,6 @@ static void test_update_data_bounds(void **state)
 		{ 0, 64, 52, 4096, 1, false, "flags must be 0" },
 	};
 	struct fake_sys *fs = fake_sys_new(NULL, 0);	/* no ioctl may happen */
-	struct sevmig_ctx *ctx = fake_sys_ctx(fs);
 	struct sevmig_platform *p = plat(fs);
 
 	(void)state;
@@ -507,15 +502,15 @@ static void test_update_data_bounds(void **state)
 			if (cases[i].no_hdr)
 				x.hdr = NULL;
 			assert_int_equal(recv ?
-					 sevmig_receive_update_data(ctx, VM_FD, p, &x, NULL) :
-					 sevmig_send_update_data(ctx, VM_FD, p, &x, NULL),
+					 sevmig_psp_receive_update_data(p, VM_FD, &x, NULL) :
+					 sevmig_psp_send_update_data(p, VM_FD, &x, NULL),
 					 -EINVAL);
 			if (!strstr(fake_sys_last_error(fs), cases[i].words))
 				fail_msg("case %zu: \"%s\" lacks \"%s\"", i,
 					 fake_sys_last_error(fs), cases[i].words);
 		}
 	}
-	assert_int_equal(sevmig_send_update_data(ctx, VM_FD, p, NULL, NULL), -EINVAL);
+	assert_int_equal(sevmig_psp_send_update_data(p, VM_FD, NULL, NULL), -EINVAL);
 	sevmig_platform_free(p);
 	fake_sys_done(fs);
 }
@@ -535,12 +530,12 @@ static void test_simple_commands(void **state)
 	uint32_t fw = 77;
 
 	(void)state;
-	assert_int_equal(sevmig_send_cancel(fake_sys_ctx(fs), VM_FD, p, &fw), 0);
-	assert_int_equal(sevmig_send_finish(fake_sys_ctx(fs), VM_FD, p, &fw), 0);
-	assert_int_equal(sevmig_receive_finish(fake_sys_ctx(fs), VM_FD, p, &fw), 0);
+	assert_int_equal(sevmig_psp_send_cancel(p, VM_FD, &fw), 0);
+	assert_int_equal(sevmig_psp_send_finish(p, VM_FD, &fw), 0);
+	assert_int_equal(sevmig_psp_receive_finish(p, VM_FD, &fw), 0);
 	assert_int_equal(fw, 77);
-	assert_int_equal(sevmig_send_finish(NULL, VM_FD, p, &fw), -EINVAL);
-	assert_int_equal(sevmig_send_finish(fake_sys_ctx(fs), VM_FD, NULL, &fw), -EINVAL);
+	assert_int_equal(sevmig_psp_send_finish(p, -1, &fw), -EBADF);
+	assert_int_equal(sevmig_psp_send_finish(NULL, VM_FD, &fw), -EINVAL);
 	sevmig_platform_free(p);
 	fake_sys_done(fs);
 }
@@ -568,7 +563,7 @@ static void test_receive_start(void **state)
 	put32(out, 0, 42);
 	fs = fake_sys_new(script, ARRAY_LEN(script));
 	p = plat(fs);
-	assert_int_equal(sevmig_receive_start(fake_sys_ctx(fs), VM_FD, p, &a,
+	assert_int_equal(sevmig_psp_receive_start(p, VM_FD, &a,
 					      &handle, NULL), 0);
 	assert_int_equal(handle, 42);
 	/* The platform now backs a VM: freeing it warns. */
@@ -601,7 +596,7 @@ static void test_receive_start_refusals(void **state)
 		a.handle = cases[i].handle;
 		a.pdh_len = cases[i].pdh_len;
 		a.session_len = cases[i].session_len;
-		assert_int_equal(sevmig_receive_start(fake_sys_ctx(fs), VM_FD, p,
+		assert_int_equal(sevmig_psp_receive_start(p, VM_FD,
 						      &a, &handle, NULL),
 				 cases[i].err);
 		assert_int_equal(handle, 77);

@@ -125,7 +125,7 @@ static void test_enomem_changes_nothing(void **state)
 	uint64_t r[2];
 
 	(void)state;
-	assert_int_equal(sevmig_tracker_new(NPAGES, 0, &t), 0);
+	assert_int_equal(sevmig_tracker_new(NULL, NPAGES, 0, &t), 0);
 	for (uint64_t g = 3; g < NPAGES; g += 4099)
 		assert_int_equal(sevmig_tracker_set_shared(t, g, 7), 0);
 	assert_int_equal(sevmig_tracker_sync(t, r, 1, &info, 0), 0);
@@ -203,7 +203,7 @@ static void test_log_widens_never_misses(void **state)
 
 	(void)state;
 	/* With memory: exact. */
-	assert_int_equal(sevmig_tracker_new(NPAGES, 0, &t), 0);
+	assert_int_equal(sevmig_tracker_new(NULL, NPAGES, 0, &t), 0);
 	want = scattered_then_clear(t, truth, 0);
 	pages = round_pages(t, got);
 	assert_true(pages == want);
@@ -211,7 +211,7 @@ static void test_log_widens_never_misses(void **state)
 	sevmig_tracker_free(t);
 
 	/* Without a bitmap's worth of memory: a superset, and it says so. */
-	assert_int_equal(sevmig_tracker_new(NPAGES, 0, &t), 0);
+	assert_int_equal(sevmig_tracker_new(NULL, NPAGES, 0, &t), 0);
 	refused = 0;
 	want = scattered_then_clear(t, truth, 4096);
 	assert_true(refused > 0);

@@ -197,7 +197,7 @@ static void codec_check(struct world *w)
 	uint64_t g = 0, next;
 	uint32_t kind;
 
-	CHECK(sevmig_tracker_new(w->n, 0, &t2) == 0, "new");
+	CHECK(sevmig_tracker_new(NULL, w->n, 0, &t2) == 0, "new");
 	/* Garbage first: the records must overwrite it. */
 	for (int i = 0; i < 20; i++) {
 		uint64_t s = below(w->n);
@@ -300,7 +300,7 @@ static void run(uint64_t n, uint64_t ops)
 	struct world w = { .n = n };
 	uint64_t probe;
 
-	CHECK(sevmig_tracker_new(n, 0, &w.t) == 0, "new");
+	CHECK(sevmig_tracker_new(NULL, n, 0, &w.t) == 0, "new");
 	oracle_init(&w.o, n);
 	w.last_s = 0;
 	w.last_e = 1;

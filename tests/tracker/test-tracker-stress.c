@@ -145,7 +145,7 @@ int main(void)
 	unsigned char buf[4096];
 	unsigned long rounds = 0, walks = 0;
 
-	CHECK(sevmig_tracker_new(MAX_GFN, 0, &t) == 0);
+	CHECK(sevmig_tracker_new(NULL, MAX_GFN, 0, &t) == 0);
 	sync_round();	/* turns the log on */
 	for (int i = 0; i < NTHREADS; i++)
 		CHECK(pthread_create(&th[i], NULL, vcpu, (void *)(intptr_t)i) == 0);

@@ -19,7 +19,7 @@ static struct sevmig_tracker *mk(uint64_t n)
 {
 	struct sevmig_tracker *t = NULL;
 
-	assert_int_equal(sevmig_tracker_new(n, 0, &t), 0);
+	assert_int_equal(sevmig_tracker_new(NULL, n, 0, &t), 0);
 	assert_non_null(t);
 	return t;
 }
@@ -47,11 +47,11 @@ static void test_args(void **state)
 	uint32_t s = 9;
 
 	(void)state;
-	assert_int_equal(sevmig_tracker_new(0, 0, &t), -EINVAL);
-	assert_int_equal(sevmig_tracker_new(TIB, 1, &t), -EINVAL);
-	assert_int_equal(sevmig_tracker_new(SEVMIG_TRACKER_MAX_GFN + 1, 0, &t),
+	assert_int_equal(sevmig_tracker_new(NULL, 0, 0, &t), -EINVAL);
+	assert_int_equal(sevmig_tracker_new(NULL, TIB, 1, &t), -EINVAL);
+	assert_int_equal(sevmig_tracker_new(NULL, SEVMIG_TRACKER_MAX_GFN + 1, 0, &t),
 			 -EINVAL);
-	assert_int_equal(sevmig_tracker_new(TIB, 0, NULL), -EINVAL);
+	assert_int_equal(sevmig_tracker_new(NULL, TIB, 0, NULL), -EINVAL);
 	assert_ptr_equal(t, (struct sevmig_tracker *)0x1);	/* untouched */
 	sevmig_tracker_free(NULL);
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cert.h"
+#include "psp-cert.h"
 #include "internal.h"
 #include "uapi/sev-cert.h"
 
@@ -428,21 +428,20 @@ static bool looks_sev(const uint8_t *b, size_t len)
 }
 
 SEVMIG_EXPORT int sevmig_cert_parse(struct sevmig_ctx *ctx, const void *buf,
-				    size_t len, struct sevmig_cert_info *ret_info,
+				    size_t len,
+				    struct sevmig_cert_info *ret_info,
 				    uint32_t flags)
 {
 	struct sevmig_cert_info i;
 	int out_len, ret;
 
 	if (!buf || !ret_info)
-		return sevmig_err(ctx, -EINVAL,
-				  "sevmig_cert_parse: NULL buffer or record");
-	if (flags)
-		return sevmig_err(ctx, -EINVAL,
-				  "sevmig_cert_parse: flags must be 0 (got 0x%x)",
-				  flags);
-	out_len = sevmig_struct_out_begin(ctx, "sevmig_cert_parse", ret_info,
-					  sizeof(i), SEVMIG_CERT_INFO_SIZE_VER0);
+		return sevmig_arg_null(ctx, __func__,
+				       buf ? "the info record" : "the certificate");
+	if (sevmig_arg_flags(ctx, __func__, flags))
+		return -EINVAL;
+	out_len = sevmig_arg_out(ctx, __func__, "info record", ret_info,
+				 sizeof(i), SEVMIG_CERT_INFO_SIZE_VER0);
 	if (out_len < 0)
 		return out_len;
 	/*

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "uapi/kvm-abi.h"
-#include "vm.h"
+#include "vm-priv.h"
 
 #define KVM_CPUID_MAX_ENTRIES 256u
 
@@ -23,6 +23,30 @@ static int enable_cap(struct sevmig_vm *vm, uint32_t cap, uint64_t arg0)
 	return sevmig_sys_ioctl(vm->ctx, vm->vm_fd, KVM_ENABLE_CAP, &ec);
 }
 
+/*
+ * A piece of the plumbing is being (re)done: until that succeeds it is not
+ * in place. If the guest was already offered the features, an operator must
+ * hear that migration now depends on this call succeeding.
+ */
+static void plumbing_lost(struct sevmig_vm *vm, int *flag, const char *what)
+{
+	if (sevmig_vm_flag(flag) && sevmig_vm_flag(&vm->offered))
+		sevmig_log(vm->ctx, SEVMIG_LOG_DEBUG,
+			   "VM fd %d: reinstalling %s the guest was offered",
+			   vm->vm_fd, what);
+	sevmig_vm_set_flag(flag, false);
+}
+
+/* Called on failure after plumbing_lost(): say what the guest now lacks. */
+static int plumbing_failed(struct sevmig_vm *vm, int ret, const char *what)
+{
+	if (sevmig_vm_flag(&vm->offered))
+		sevmig_log(vm->ctx, SEVMIG_LOG_WARNING,
+			   "VM fd %d: the guest was offered migration, but %s failed: migration is refused until it succeeds (sevmig_vm_readiness() names it)",
+			   vm->vm_fd, what);
+	return ret;
+}
+
 SEVMIG_EXPORT int sevmig_vm_enable_exits(struct sevmig_vm *vm,
 					 uint64_t vmm_hypercall_mask,
 					 uint32_t vmm_msr_reasons,
@@ -30,28 +54,31 @@ SEVMIG_EXPORT int sevmig_vm_enable_exits(struct sevmig_vm *vm,
 {
 	int ret;
 
-	if (!vm || flags)
+	if (!vm)
 		return -EINVAL;
-	vm->exits_enabled = false;
+	if (sevmig_arg_flags(vm->ctx, __func__, flags))
+		return -EINVAL;
+	plumbing_lost(vm, &vm->exits_enabled, "the exits");
 	ret = enable_cap(vm, KVM_CAP_EXIT_HYPERCALL,
 			 vmm_hypercall_mask | KVM_EXIT_HYPERCALL_VALID_MASK);
 	if (ret < 0)
-		return sevmig_err(vm->ctx, ret == -EINVAL && !vmm_hypercall_mask ?
+		return plumbing_failed(vm, sevmig_err(vm->ctx, ret == -EINVAL && !vmm_hypercall_mask ?
 				  -EOPNOTSUPP : ret,
 				  "KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL, 0x%llx): %s%s",
 				  (unsigned long long)(vmm_hypercall_mask |
 						       KVM_EXIT_HYPERCALL_VALID_MASK),
 				  sevmig_strerror(ret),
-				  ret == -EINVAL ? " (the kernel cannot forward KVM_HC_MAP_GPA_RANGE, or rejects a VMM bit)" : "");
+				  ret == -EINVAL ? " (the kernel cannot forward KVM_HC_MAP_GPA_RANGE, or rejects a VMM bit)" : ""),
+				       "enabling the exits");
 	ret = enable_cap(vm, KVM_CAP_X86_USER_SPACE_MSR,
 			 vmm_msr_reasons | KVM_MSR_EXIT_REASON_FILTER);
 	if (ret < 0)
-		return sevmig_err(vm->ctx, ret == -EINVAL && !vmm_msr_reasons ?
+		return plumbing_failed(vm, sevmig_err(vm->ctx, ret == -EINVAL && !vmm_msr_reasons ?
 				  -EOPNOTSUPP : ret,
 				  "KVM_ENABLE_CAP(KVM_CAP_X86_USER_SPACE_MSR, 0x%x): %s",
 				  vmm_msr_reasons | KVM_MSR_EXIT_REASON_FILTER,
-				  sevmig_strerror(ret));
-	vm->exits_enabled = true;
+				  sevmig_strerror(ret)), "enabling the exits");
+	sevmig_vm_set_flag(&vm->exits_enabled, true);
 	return 0;
 }
 
@@ -90,12 +117,17 @@ SEVMIG_EXPORT int sevmig_vm_set_msr_filter(struct sevmig_vm *vm,
 	uint32_t access = 0;
 	int ret;
 
-	if (!vm || flags)
+	if (!vm)
 		return -EINVAL;
-	if (!vm->exits_enabled)
-		return sevmig_err(vm->ctx, -EPROTO,
-				  "sevmig_vm_set_msr_filter: call sevmig_vm_enable_exits() first (FILTER exits must be on before a filter is installed)");
-	vm->filter_installed = false;
+	if (sevmig_arg_flags(vm->ctx, __func__, flags))
+		return -EINVAL;
+	const char *what = "installing the MSR filter";
+
+	plumbing_lost(vm, &vm->filter_installed, "the MSR filter");
+	if (!sevmig_vm_flag(&vm->exits_enabled))
+		return plumbing_failed(vm, sevmig_err(vm->ctx, -EPROTO,
+				  "%s: call sevmig_vm_enable_exits() first (FILTER exits must be on before a filter is installed)",
+				  __func__), what);
 	memset(&f, 0, sizeof(f));
 	if (vmm_filter)
 		memcpy(&f, vmm_filter, sizeof(f));
@@ -110,10 +142,10 @@ SEVMIG_EXPORT int sevmig_vm_set_msr_filter(struct sevmig_vm *vm,
 		}
 		ret = check_vmm_range(&f.ranges[i], &covers);
 		if (ret)
-			return sevmig_err(vm->ctx, ret,
-					  "sevmig_vm_set_msr_filter: the VMM's range %u (base 0x%x, %u MSRs) lets the guest reach MSR 0x%x in-kernel or is malformed",
+			return plumbing_failed(vm, sevmig_arg_invalid(vm->ctx, __func__,
+					  "the VMM's range %u (base 0x%x, %u MSRs) lets the guest reach MSR 0x%x in-kernel or is malformed",
 					  i, f.ranges[i].base, f.ranges[i].nmsrs,
-					  MSR_KVM_MIGRATION_CONTROL);
+					  MSR_KVM_MIGRATION_CONTROL), what);
 		if (covers)
 			access |= f.ranges[i].flags;
 	}
@@ -126,13 +158,13 @@ SEVMIG_EXPORT int sevmig_vm_set_msr_filter(struct sevmig_vm *vm,
 	if ((access & (KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE)) !=
 	    (KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE)) {
 		if (access)
-			return sevmig_err(vm->ctx, -EINVAL,
-					  "sevmig_vm_set_msr_filter: the VMM's filter covers MSR 0x%x for only some accesses; route both READ and WRITE to userspace or leave it out",
-					  MSR_KVM_MIGRATION_CONTROL);
+			return plumbing_failed(vm, sevmig_arg_invalid(vm->ctx, __func__,
+					  "the VMM's filter covers MSR 0x%x for only some accesses; route both READ and WRITE to userspace or leave it out",
+					  MSR_KVM_MIGRATION_CONTROL), what);
 		if (free_slot == KVM_MSR_FILTER_MAX_RANGES)
-			return sevmig_err(vm->ctx, -ENOSPC,
-					  "sevmig_vm_set_msr_filter: the VMM's filter uses all %u ranges",
-					  KVM_MSR_FILTER_MAX_RANGES);
+			return plumbing_failed(vm, sevmig_err(vm->ctx, -ENOSPC,
+					  "%s: the VMM's filter uses all %u ranges",
+					  __func__, KVM_MSR_FILTER_MAX_RANGES), what);
 		f.ranges[free_slot].flags = KVM_MSR_FILTER_READ |
 					    KVM_MSR_FILTER_WRITE;
 		f.ranges[free_slot].nmsrs = 1;
@@ -142,9 +174,10 @@ SEVMIG_EXPORT int sevmig_vm_set_msr_filter(struct sevmig_vm *vm,
 	ret = sevmig_sys_ioctl(vm->ctx, vm->vm_fd, KVM_X86_SET_MSR_FILTER,
 			       &f);
 	if (ret < 0)
-		return sevmig_err(vm->ctx, ret, "KVM_X86_SET_MSR_FILTER: %s",
-				  sevmig_strerror(ret));
-	vm->filter_installed = true;
+		return plumbing_failed(vm, sevmig_err(vm->ctx, ret,
+				  "KVM_X86_SET_MSR_FILTER: %s", sevmig_strerror(ret)),
+				       what);
+	sevmig_vm_set_flag(&vm->filter_installed, true);
 	return 0;
 }
 
@@ -163,18 +196,23 @@ SEVMIG_EXPORT int sevmig_vm_cpuid_apply(struct sevmig_vm *vm, void *kvm_cpuid2,
 	struct kvm_cpuid2 *table = kvm_cpuid2;
 	struct kvm_cpuid_entry2 *e;
 	uint32_t nent, found = 0;
-	bool offer;
+	bool exits, filter, offer;
 
-	if (!vm || !kvm_cpuid2 || flags)
+	if (!vm)
+		return -EINVAL;
+	if (!kvm_cpuid2)
+		return sevmig_arg_null(vm->ctx, __func__, "the CPUID table");
+	if (sevmig_arg_flags(vm->ctx, __func__, flags))
 		return -EINVAL;
 	nent = table->nent;
 	if (nent > KVM_CPUID_MAX_ENTRIES)
-		return sevmig_err(vm->ctx, -EINVAL,
-				  "sevmig_vm_cpuid_apply: %u entries (KVM takes at most %u)",
-				  nent, KVM_CPUID_MAX_ENTRIES);
+		return sevmig_arg_invalid(vm->ctx, __func__,
+					  "%u entries (KVM takes at most %u)", nent,
+					  KVM_CPUID_MAX_ENTRIES);
 	e = table->entries;
-	offer = vm->exits_enabled && vm->filter_installed &&
-		vm->host_policy != SEVMIG_HOST_POLICY_DENY;
+	exits = sevmig_vm_flag(&vm->exits_enabled);
+	filter = sevmig_vm_flag(&vm->filter_installed);
+	offer = exits && filter && vm->host_policy != SEVMIG_HOST_POLICY_DENY;
 
 	for (uint32_t i = 0; i < nent; i++) {
 		uint32_t base = e[i].function;
@@ -196,17 +234,20 @@ SEVMIG_EXPORT int sevmig_vm_cpuid_apply(struct sevmig_vm *vm, void *kvm_cpuid2,
 		}
 	}
 	if (!found) {
-		__atomic_store_n(&vm->offered, 0, __ATOMIC_RELEASE);
+		sevmig_vm_set_flag(&vm->offered, false);
 		return sevmig_err(vm->ctx, -ENOENT,
-				  "sevmig_vm_cpuid_apply: the CPUID table has no KVM features leaf (no \"KVMKVMKVM\" signature at 0x400000xx00 with leaf +1), so the guest cannot be offered migration");
+				  "%s: the CPUID table has no KVM features leaf (no \"KVMKVMKVM\" signature at 0x400000xx00 with leaf +1), so the guest cannot be offered migration",
+				  __func__);
 	}
-	__atomic_store_n(&vm->offered, offer, __ATOMIC_RELEASE);
+	sevmig_vm_set_flag(&vm->offered, offer);
+	/* A veto is something an operator must see: WARNING, not INFO. */
 	if (!offer)
-		sevmig_log(vm->ctx, SEVMIG_LOG_INFO,
-			   "CPUID: migration features not offered (%s)",
+		sevmig_log(vm->ctx, SEVMIG_LOG_WARNING,
+			   "VM fd %d: migration features not offered to the guest: %s; this VM cannot migrate",
+			   vm->vm_fd,
 			   vm->host_policy == SEVMIG_HOST_POLICY_DENY ?
-			   "host policy denies" :
-			   !vm->exits_enabled ? "exits not enabled" :
-			   "MSR filter not installed");
+			   "the host policy denies migration" :
+			   !exits ? "the exits are not enabled (sevmig_vm_enable_exits() not done or failed)" :
+			   "the MSR filter is not installed (sevmig_vm_set_msr_filter() not done or failed)");
 	return offer ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Private to libsevmig: what tracker-codec.c needs from tracker.c. */
-#ifndef SEVMIG_TRACKER_H
-#define SEVMIG_TRACKER_H
+#ifndef SEVMIG_TRACKER_PRIV_H
+#define SEVMIG_TRACKER_PRIV_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -35,4 +35,4 @@ uint32_t sevmig_tracker_runs_locked(const struct sevmig_tracker *t,
 #define TRACKER_REC_VERSION 1u
 #define TRACKER_REC_HDR 40u
 
-#endif /* SEVMIG_TRACKER_H */
+#endif /* SEVMIG_TRACKER_PRIV_H */

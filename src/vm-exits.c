@@ -8,9 +8,10 @@
 #include <string.h>
 
 #include "uapi/kvm-abi.h"
-#include "vm.h"
+#include "vm-priv.h"
 
-#define PAGE_SHIFT 12
+/* Frames in a 64-bit physical address space: 2^64 bytes / 4 KiB. */
+#define MAX_GUEST_FRAMES (UINT64_C(1) << (64 - GUEST_PAGE_SHIFT))
 
 static struct kvm_run_hdr *run_hdr(void *run)
 {
@@ -28,7 +29,7 @@ static int handle_msr(struct sevmig_vm *vm, struct kvm_run_msr *msr,
 	if (msr->index != MSR_KVM_MIGRATION_CONTROL)
 		return SEVMIG_EXIT_NOT_OURS;
 	msr->error = 0;
-	if (!sevmig_vm_offered(vm)) {
+	if (!sevmig_vm_flag(&vm->offered)) {
 		/* The MSR exists only when CPUID advertises it. */
 		msr->error = 1;
 		sevmig_log(vm->ctx, SEVMIG_LOG_DEBUG,
@@ -79,7 +80,8 @@ static int apply_to_ram(struct sevmig_vm *vm, uint64_t gfn, uint64_t npages,
 
 		if (e > end)
 			e = end;
-		ret = sevmig_vm_pages_set(vm, s, e - s, shared);
+		ret = shared ? sevmig_tracker_set_shared(vm->tracker, s, e - s) :
+			       sevmig_tracker_set_private(vm->tracker, s, e - s);
 		if (ret)
 			break;
 		applied += e - s;
@@ -101,9 +103,14 @@ SEVMIG_EXPORT int sevmig_vm_map_gpa_range(struct sevmig_vm *vm, uint64_t gpa,
 	uint64_t gfn;
 	int ret;
 
-	if (!vm || !ret_hc || (flags & ~SEVMIG_MAP_GPA_F_LONG_MODE))
+	if (!vm)
 		return -EINVAL;
-	if (!sevmig_vm_offered(vm)) {
+	if (!ret_hc)
+		return sevmig_arg_null(vm->ctx, __func__, "ret_hc");
+	if (flags & ~SEVMIG_MAP_GPA_F_LONG_MODE)
+		return sevmig_arg_invalid(vm->ctx, __func__,
+					  "unknown flags 0x%x", flags);
+	if (!sevmig_vm_flag(&vm->offered)) {
 		*ret_hc = (uint64_t)-(int64_t)KVM_ENOSYS;
 		return 0;
 	}
@@ -113,14 +120,17 @@ SEVMIG_EXPORT int sevmig_vm_map_gpa_range(struct sevmig_vm *vm, uint64_t gpa,
 		npages &= UINT32_MAX;
 		attrs &= UINT32_MAX;
 	}
+	/*
+	 * KVM checks only that gfn + npages does not wrap in frame space; a
+	 * range whose end in bytes passes 2^64 (gfn + npages > 2^52) is still
+	 * forwarded and must be refused here, not clipped: clipping would apply
+	 * it to every RAM page above @gpa.
+	 */
+	gfn = gpa >> GUEST_PAGE_SHIFT;
 	if ((attrs & KVM_MAP_GPA_RANGE_RESERVED) ||
 	    (attrs & KVM_MAP_GPA_RANGE_PAGE_SZ_MASK) > 2 || !npages ||
-	    (gpa & 0xfffu) || npages > (UINT64_MAX >> PAGE_SHIFT)) {
-		*ret_hc = einval;
-		return 0;
-	}
-	gfn = gpa >> PAGE_SHIFT;
-	if (gfn + npages < gfn) {
+	    (gpa & (GUEST_PAGE_SIZE - 1)) ||
+	    npages > MAX_GUEST_FRAMES - gfn) {
 		*ret_hc = einval;
 		return 0;
 	}
@@ -152,7 +162,11 @@ SEVMIG_EXPORT int sevmig_vm_handle_exit(struct sevmig_vm *vm, void *kvm_run,
 	uint64_t answer = 0;
 	int ret;
 
-	if (!vm || !kvm_run || flags)
+	if (!vm)
+		return -EINVAL;
+	if (!kvm_run)
+		return sevmig_arg_null(vm->ctx, __func__, "kvm_run");
+	if (sevmig_arg_flags(vm->ctx, __func__, flags))
 		return -EINVAL;
 	switch (run_hdr(kvm_run)->exit_reason) {
 	case KVM_EXIT_X86_RDMSR:
@@ -175,20 +189,29 @@ SEVMIG_EXPORT int sevmig_vm_handle_exit(struct sevmig_vm *vm, void *kvm_run,
 	return ret ? ret : SEVMIG_EXIT_HANDLED;
 }
 
-SEVMIG_EXPORT int sevmig_vcpu_complete_pending(struct sevmig_ctx *ctx,
-					       int vcpu_fd, void *kvm_run,
-					       uint32_t flags)
+SEVMIG_EXPORT int sevmig_vm_complete_pending(struct sevmig_vm *vm, int vcpu_fd,
+					     void *kvm_run, uint32_t flags)
 {
 	struct kvm_run_hdr *hdr = kvm_run;
 	int ret;
 
-	if (!ctx || !kvm_run || vcpu_fd < 0 || flags)
+	if (!vm)
 		return -EINVAL;
+	if (!kvm_run)
+		return sevmig_arg_null(vm->ctx, __func__, "kvm_run");
+	if ((ret = sevmig_arg_flags(vm->ctx, __func__, flags)))
+		return ret;
+	if (vcpu_fd < 0)
+		return sevmig_arg_invalid(vm->ctx, __func__,
+					  "vcpu_fd %d is not a descriptor", vcpu_fd);
+	ret = sevmig_vm_check_runnable(vm, __func__);
+	if (ret)
+		return ret;
 	__atomic_store_n(&hdr->immediate_exit, 1, __ATOMIC_RELEASE);
-	ret = sevmig_sys_ioctl_val(ctx, vcpu_fd, KVM_RUN, 0);
+	ret = sevmig_sys_ioctl_val(vm->ctx, vcpu_fd, KVM_RUN, 0);
 	__atomic_store_n(&hdr->immediate_exit, 0, __ATOMIC_RELEASE);
 	if (ret == -EINTR || ret >= 0)
 		return 0;
-	return sevmig_err(ctx, ret, "KVM_RUN with immediate_exit: %s",
+	return sevmig_err(vm->ctx, ret, "KVM_RUN with immediate_exit: %s",
 			  sevmig_strerror(ret));
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "psp-platform.h"
 #include "uapi/kvm-abi.h"
 
 static int check_ext(struct sevmig_ctx *ctx, int kvm_fd, unsigned long cap)
@@ -110,6 +111,7 @@ static void probe_sev_device(struct sevmig_ctx *ctx,
 			     struct sevmig_host_caps *c)
 {
 	struct sev_user_data_status st;
+	struct sevmig_platform_status ps;
 	uint32_t fw = 0;
 	int fd, ret;
 
@@ -132,16 +134,17 @@ static void probe_sev_device(struct sevmig_ctx *ctx,
 	c->sev_platform_status = ret;
 	c->sev_fw_error = fw;
 	if (ret == 0) {
+		sevmig_psp_status_decode(&st, &ps);
 		c->flags |= SEVMIG_HOST_SEV_STATUS;
-		c->sev_api_major = st.api_major;
-		c->sev_api_minor = st.api_minor;
-		c->sev_build = st.build;
-		c->sev_state = st.state <= 2 ? st.state + 1u : 0;
-		c->sev_config = (st.flags >> 8) & 0xffffu;
-		c->sev_guest_count = st.guest_count;
-		if (st.flags & 1u)
+		c->sev_api_major = ps.api_major;
+		c->sev_api_minor = ps.api_minor;
+		c->sev_build = ps.build;
+		c->sev_state = ps.state;
+		c->sev_config = ps.config;
+		c->sev_guest_count = ps.guest_count;
+		if (ps.flags & SEVMIG_PLATFORM_OWNER_EXTERNAL)
 			c->flags |= SEVMIG_HOST_SEV_EXT_OWNED;
-		if (st.flags & SEV_STATUS_FLAGS_CONFIG_ES)
+		if (ps.flags & SEVMIG_PLATFORM_ES_INITIALIZED)
 			c->flags |= SEVMIG_HOST_SEV_ES_INIT;
 	}
 	sevmig_sys_close(ctx, fd);
@@ -211,10 +214,14 @@ SEVMIG_EXPORT int sevmig_host_probe(struct sevmig_ctx *ctx,
 	struct sevmig_host_caps c;
 	int len;
 
-	if (!ctx || !caps || flags)
+	if (!ctx)
 		return -EINVAL;
-	len = sevmig_struct_out_begin(ctx, "sevmig_host_probe", caps, sizeof(c),
-				      SEVMIG_HOST_CAPS_SIZE_VER0);
+	if (!caps)
+		return sevmig_arg_null(ctx, __func__, "the caps record");
+	if (sevmig_arg_flags(ctx, __func__, flags))
+		return -EINVAL;
+	len = sevmig_arg_out(ctx, __func__, "caps record", caps, sizeof(c),
+			     SEVMIG_HOST_CAPS_SIZE_VER0);
 	if (len < 0)
 		return len;
 

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cert.h"
+#include "psp-cert.h"
 #include "internal.h"
 #include "uapi/sev-cert.h"
 
@@ -195,27 +195,21 @@ static uint64_t target_reasons(struct sevmig_ctx *ctx,
 	return r;
 }
 
-SEVMIG_EXPORT int sevmig_cert_check_target(struct sevmig_ctx *ctx,
-					   const struct sevmig_target_certs *target,
-					   uint32_t policy,
-					   uint64_t *ret_reasons)
+SEVMIG_EXPORT int
+sevmig_cert_check_target(struct sevmig_ctx *ctx,
+			 const struct sevmig_target_certs *target,
+			 uint32_t policy, uint64_t *ret_reasons)
 {
 	struct sevmig_target_certs t;
 	int ret;
 
 	if (!target || !ret_reasons)
-		return sevmig_err(ctx, -EINVAL,
-				  "sevmig_cert_check_target: NULL argument");
-	ret = sevmig_struct_in(&t, sizeof(t), target,
-			       SEVMIG_TARGET_CERTS_SIZE_VER0);
-	if (ret)
-		return sevmig_err(ctx, ret,
-				  "sevmig_cert_check_target: record size %u is not one this library accepts",
-				  target->size);
-	if (t.flags)
-		return sevmig_err(ctx, -EINVAL,
-				  "sevmig_cert_check_target: flags must be 0 (got 0x%x)",
-				  t.flags);
+		return sevmig_arg_null(ctx, __func__,
+				       target ? "ret_reasons" : "the target record");
+	ret = sevmig_arg_in(ctx, __func__, "target record", &t, sizeof(t),
+			    target, SEVMIG_TARGET_CERTS_SIZE_VER0);
+	if (ret || (ret = sevmig_arg_flags(ctx, __func__, t.flags)))
+		return ret;
 	*ret_reasons = target_reasons(ctx, &t, policy);
 	return 0;
 }
@@ -230,35 +224,23 @@ SEVMIG_EXPORT int sevmig_preflight(struct sevmig_ctx *ctx,
 	int ret;
 
 	if (!args || !ret_reasons)
-		return sevmig_err(ctx, -EINVAL, "sevmig_preflight: NULL argument");
-	ret = sevmig_struct_in(&a, sizeof(a), args,
-			       SEVMIG_PREFLIGHT_ARGS_SIZE_VER0);
-	if (ret)
-		return sevmig_err(ctx, ret,
-				  "sevmig_preflight: record size %u is not one this library accepts",
-				  args->size);
-	if (a.flags)
-		return sevmig_err(ctx, -EINVAL,
-				  "sevmig_preflight: flags must be 0 (got 0x%x)",
-				  a.flags);
+		return sevmig_arg_null(ctx, __func__,
+				       args ? "ret_reasons" : "the argument record");
+	ret = sevmig_arg_in(ctx, __func__, "argument record", &a, sizeof(a),
+			    args, SEVMIG_PREFLIGHT_ARGS_SIZE_VER0);
+	if (ret || (ret = sevmig_arg_flags(ctx, __func__, a.flags)))
+		return ret;
 	if (!a.target)
-		return sevmig_err(ctx, -EINVAL,
-				  "sevmig_preflight: the target's certificates are required");
-	ret = sevmig_struct_in(&t, sizeof(t), a.target,
-			       SEVMIG_TARGET_CERTS_SIZE_VER0);
-	if (ret)
-		return sevmig_err(ctx, ret,
-				  "sevmig_preflight: target record size %u is not one this library accepts",
-				  a.target->size);
-	if (t.flags)
-		return sevmig_err(ctx, -EINVAL,
-				  "sevmig_preflight: target flags must be 0 (got 0x%x)",
-				  t.flags);
+		return sevmig_arg_null(ctx, __func__, "args->target");
+	ret = sevmig_arg_in(ctx, __func__, "target record", &t, sizeof(t),
+			    a.target, SEVMIG_TARGET_CERTS_SIZE_VER0);
+	if (ret || (ret = sevmig_arg_flags(ctx, __func__, t.flags)))
+		return ret;
 	if ((a.policy & SEVMIG_GUEST_POLICY_DOMAIN) &&
 	    (!a.our_oca || a.our_oca_len != SEVMIG_SEV_CERT_LEN))
-		return sevmig_err(ctx, -EINVAL,
-				  "sevmig_preflight: the policy has DOMAIN, so this platform's OCA (%u bytes) is needed to compare",
-				  SEVMIG_SEV_CERT_LEN);
+		return sevmig_arg_invalid(ctx, __func__,
+					  "the policy has DOMAIN, so this platform's OCA (%u bytes) is needed to compare",
+					  SEVMIG_SEV_CERT_LEN);
 
 	if (a.policy & SEVMIG_GUEST_POLICY_RESERVED) {
 		sevmig_err(ctx, -EINVAL,

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "platform.h"
+#include "psp-platform.h"
 #include "uapi/kvm-abi.h"
 #include "uapi/sev-cert.h"
 
@@ -36,12 +36,12 @@ SEVMIG_EXPORT int sevmig_platform_open(struct sevmig_ctx *ctx, const char *path,
 {
 	int fd, ret;
 
-	if (!ctx || !ret_platform)
+	if (!ctx)
 		return -EINVAL;
-	if (flags)
-		return sevmig_err(ctx, -EINVAL,
-				  "sevmig_platform_open: flags must be 0 (got 0x%x)",
-				  flags);
+	if (!ret_platform)
+		return sevmig_arg_null(ctx, __func__, "ret_platform");
+	if (sevmig_arg_flags(ctx, __func__, flags))
+		return -EINVAL;
 	if (!path)
 		path = SEV_DEFAULT_PATH;
 	fd = sevmig_sys_open(ctx, path, O_RDWR | O_CLOEXEC);
@@ -73,12 +73,12 @@ SEVMIG_EXPORT int sevmig_platform_from_fd(struct sevmig_ctx *ctx, int sev_fd,
 					  uint32_t flags,
 					  struct sevmig_platform **ret_platform)
 {
-	if (!ctx || !ret_platform)
+	if (!ctx)
 		return -EINVAL;
-	if (flags)
-		return sevmig_err(ctx, -EINVAL,
-				  "sevmig_platform_from_fd: flags must be 0 (got 0x%x)",
-				  flags);
+	if (!ret_platform)
+		return sevmig_arg_null(ctx, __func__, "ret_platform");
+	if (sevmig_arg_flags(ctx, __func__, flags))
+		return -EINVAL;
 	if (sev_fd < 0)
 		return sevmig_err(ctx, -EBADF,
 				  "sevmig_platform_from_fd: %d is not a file descriptor",
@@ -131,48 +131,54 @@ static int platform_cmd(struct sevmig_platform *p, uint32_t cmd, void *data,
 	return ret;
 }
 
-SEVMIG_EXPORT int sevmig_platform_status(struct sevmig_platform *p,
-					 struct sevmig_platform_status *ret_status,
-					 uint32_t *ret_fw_error)
+void sevmig_psp_status_decode(const struct sev_user_data_status *st,
+			      struct sevmig_platform_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->api_major = st->api_major;
+	out->api_minor = st->api_minor;
+	out->build = st->build;
+	out->state = st->state <= SEV_PSTATE_WORKING ? st->state + 1u : 0;
+	out->config = (st->flags >> 8) & 0xffffu;
+	out->guest_count = st->guest_count;
+	if (st->flags & SEV_STATUS_FLAGS_OWNER)
+		out->flags |= SEVMIG_PLATFORM_OWNER_EXTERNAL;
+	if (st->flags & SEV_STATUS_FLAGS_CONFIG_ES)
+		out->flags |= SEVMIG_PLATFORM_ES_INITIALIZED;
+}
+
+SEVMIG_EXPORT int
+sevmig_platform_status(struct sevmig_platform *p,
+		       struct sevmig_platform_status *ret_status,
+		       uint32_t *ret_fw_error)
 {
 	struct sev_user_data_status st;
 	struct sevmig_platform_status out;
 	uint32_t fw = 0;
 	int len, ret;
 
-	if (!p || !ret_status)
+	if (!p)
 		return -EINVAL;
-	len = sevmig_struct_out_begin(p->ctx, "sevmig_platform_status",
-				      ret_status, sizeof(out),
-				      SEVMIG_PLATFORM_STATUS_SIZE_VER0);
+	if (!ret_status)
+		return sevmig_arg_null(p->ctx, __func__, "the status record");
+	len = sevmig_arg_out(p->ctx, __func__, "status record", ret_status,
+			     sizeof(out), SEVMIG_PLATFORM_STATUS_SIZE_VER0);
 	if (len < 0)
 		return len;
 	memset(&st, 0, sizeof(st));
 	ret = platform_cmd(p, SEV_PLATFORM_STATUS, &st, &fw);
 	if (ret) {
-		if (fw && ret_fw_error)
-			*ret_fw_error = fw;
+		sevmig_put_fw(ret_fw_error, fw);
 		return ret;
 	}
-	memset(&out, 0, sizeof(out));
-	out.api_major = st.api_major;
-	out.api_minor = st.api_minor;
-	out.build = st.build;
-	out.state = st.state <= 2 ? st.state + 1u : 0;
-	out.config = (st.flags >> 8) & 0xffffu;
-	out.guest_count = st.guest_count;
-	if (st.flags & 1u)
-		out.flags |= SEVMIG_PLATFORM_OWNER_EXTERNAL;
-	if (st.flags & SEV_STATUS_FLAGS_CONFIG_ES)
-		out.flags |= SEVMIG_PLATFORM_ES_INITIALIZED;
+	sevmig_psp_status_decode(&st, &out);
 	sevmig_struct_out(ret_status, &out, (size_t)len);
 	return 0;
 }
 
 static uint32_t blob_len(size_t size)
 {
-	return size > SEV_FW_BLOB_MAX_SIZE ? SEV_FW_BLOB_MAX_SIZE :
-						    (uint32_t)size;
+	return size > SEVMIG_FW_BLOB_MAX ? SEVMIG_FW_BLOB_MAX : (uint32_t)size;
 }
 
 SEVMIG_EXPORT int sevmig_platform_pdh_export(struct sevmig_platform *p,
@@ -190,21 +196,15 @@ SEVMIG_EXPORT int sevmig_platform_pdh_export(struct sevmig_platform *p,
 	if (!p)
 		return -EINVAL;
 	if (!query && (!pdh || !chain || !pdh_size || !chain_size))
-		return sevmig_err(p->ctx, -EINVAL,
-				  "PDH_CERT_EXPORT: give both buffers with their sizes, or neither for a length query");
+		return sevmig_arg_invalid(p->ctx, __func__,
+					  "give both buffers with their sizes, or neither for a length query");
 	/*
 	 * Any zero address or length makes the kernel send a length query
 	 * (sev_ioctl_do_pdh_export); the firmware then answers INVALID_LEN with
-	 * both lengths, and the kernel copies them back.
-	 *
-	 * Checked in drivers/crypto/ccp/sev-dev.c (kernel-interfaces.md marks
-	 * the implicit-init details [U]): older kernels INIT a non-INIT platform
-	 * before the command (EPERM on a read-only fd); since the "implicit
-	 * SEV/SNP init and shutdown" series the INIT happens at the `cmd:` label,
-	 * i.e. for queries too, followed by a SHUTDOWN, and the lengths are
-	 * still copied back before `if (ret || WARN_ON_ONCE(argp->error))`.
-	 * Either way a failed INIT shows up as EIO + a firmware status, which
-	 * platform_cmd() explains.
+	 * both lengths, and the kernel copies them back. Kernels that
+	 * initialize the platform for this command do so for queries too
+	 * (docs/psp.md); a failed INIT shows up as EIO with a firmware status,
+	 * which platform_cmd() explains.
 	 */
 	memset(&ex, 0, sizeof(ex));
 	if (!query) {
@@ -214,27 +214,29 @@ SEVMIG_EXPORT int sevmig_platform_pdh_export(struct sevmig_platform *p,
 		ex.cert_chain_len = blob_len(chain_size);
 	}
 	ret = platform_cmd(p, SEV_PDH_CERT_EXPORT, &ex, &fw);
-	if (sevmig_psp_is_len_answer(ret, fw)) {
-		if (!query)
-			return sevmig_err(p->ctx, -ENOSPC,
-					  "PDH_CERT_EXPORT: buffers too small: the firmware needs %u bytes for the PDH and %u for the chain (given %zu and %zu)",
-					  ex.pdh_cert_len, ex.cert_chain_len,
-					  pdh_size, chain_size);
-		ret = 0;
+	if (query) {
+		ret = sevmig_psp_query_answer(p->ctx, "PDH_CERT_EXPORT", ret,
+					      fw, ret_fw_error);
+	} else if (sevmig_psp_is_len_answer(ret, fw)) {
+		/* The firmware's own length-query answer: pass the sizes on. */
+		if (ret_pdh_len)
+			*ret_pdh_len = ex.pdh_cert_len;
+		if (ret_chain_len)
+			*ret_chain_len = ex.cert_chain_len;
+		return sevmig_err(p->ctx, -ENOSPC,
+				  "PDH_CERT_EXPORT: buffers too small: the firmware needs %u bytes for the PDH and %u for the chain (given %zu and %zu)",
+				  ex.pdh_cert_len, ex.cert_chain_len, pdh_size,
+				  chain_size);
 	} else if (ret) {
-		if (fw && ret_fw_error)
-			*ret_fw_error = fw;
-		return ret;
-	} else if (query) {
-		/* Success without buffers would mean the firmware wrote nowhere. */
-		return sevmig_err(p->ctx, -EPROTO,
-				  "PDH_CERT_EXPORT: the length query succeeded instead of answering INVALID_LEN");
+		sevmig_put_fw(ret_fw_error, fw);
+	} else if (ex.pdh_cert_len > pdh_size ||
+		   ex.cert_chain_len > chain_size) {
+		ret = sevmig_err(p->ctx, -EPROTO,
+				 "PDH_CERT_EXPORT: the firmware reports more bytes (%u, %u) than the buffers hold",
+				 ex.pdh_cert_len, ex.cert_chain_len);
 	}
-	if (!query && (ex.pdh_cert_len > pdh_size ||
-		       ex.cert_chain_len > chain_size))
-		return sevmig_err(p->ctx, -EPROTO,
-				  "PDH_CERT_EXPORT: the firmware reports more bytes (%u, %u) than the buffers hold",
-				  ex.pdh_cert_len, ex.cert_chain_len);
+	if (ret)
+		return ret;
 	if (ret_pdh_len)
 		*ret_pdh_len = ex.pdh_cert_len;
 	if (ret_chain_len)
@@ -253,8 +255,8 @@ SEVMIG_EXPORT int sevmig_platform_get_id(struct sevmig_platform *p, void *buf,
 	if (!p)
 		return -EINVAL;
 	if (buf && !size)
-		return sevmig_err(p->ctx, -EINVAL,
-				  "GET_ID2: a buffer needs a size; pass NULL for a length query");
+		return sevmig_arg_invalid(p->ctx, __func__,
+					  "a buffer needs a size; pass NULL for a length query");
 	memset(&id, 0, sizeof(id));
 	if (buf) {
 		id.address = sevmig_ptr_u64(buf);
@@ -264,24 +266,24 @@ SEVMIG_EXPORT int sevmig_platform_get_id(struct sevmig_platform *p, void *buf,
 	if (ret == -ENOTSUPP)
 		return sevmig_err(p->ctx, ret,
 				  "GET_ID2: the SEV firmware is older than API 0.16 and has no GET_ID2");
-	if (sevmig_psp_is_len_answer(ret, fw)) {
-		if (buf)
-			return sevmig_err(p->ctx, -ENOSPC,
-					  "GET_ID2: buffer too small: the firmware needs %u bytes (given %zu)",
-					  id.length, size);
-		ret = 0;
-	} else if (ret) {
-		if (fw && ret_fw_error)
-			*ret_fw_error = fw;
-		return ret;
-	} else if (!buf) {
-		return sevmig_err(p->ctx, -EPROTO,
-				  "GET_ID2: the length query succeeded instead of answering INVALID_LEN");
-	}
-	if (buf && id.length > size)
-		return sevmig_err(p->ctx, -EPROTO,
-				  "GET_ID2: the firmware reports %u bytes, more than the %zu-byte buffer",
+	if (!buf) {
+		ret = sevmig_psp_query_answer(p->ctx, "GET_ID2", ret, fw,
+					      ret_fw_error);
+	} else if (sevmig_psp_is_len_answer(ret, fw)) {
+		if (ret_len)
+			*ret_len = id.length;
+		return sevmig_err(p->ctx, -ENOSPC,
+				  "GET_ID2: buffer too small: the firmware needs %u bytes (given %zu)",
 				  id.length, size);
+	} else if (ret) {
+		sevmig_put_fw(ret_fw_error, fw);
+	} else if (id.length > size) {
+		ret = sevmig_err(p->ctx, -EPROTO,
+				 "GET_ID2: the firmware reports %u bytes, more than the %zu-byte buffer",
+				 id.length, size);
+	}
+	if (ret)
+		return ret;
 	if (ret_len)
 		*ret_len = id.length;
 	return 0;

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libsevmig page-state tracker: which guest frames are shared and which
+ * private, what flipped since the last sync, and its stream encoding.
+ * Conventions: <sevmig/common.h>.
+ */
+#ifndef SEVMIG_TRACKER_H
+#define SEVMIG_TRACKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sevmig/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * The set of shared guest frames of one VM (every other frame is private,
+ * the SEV default), the frames whose state flipped since the last sync, and
+ * their migration-stream encoding. GFNs are 4 KiB frame numbers; ranges are
+ * half-open [gfn, gfn + npages). Updates cost O(log max_gfn) whatever the
+ * length, memory never exceeds about one bit per page of the touched range
+ * (32 KiB per GiB) whatever the guest does, and every function may be called
+ * from any thread. Design and encoding: docs/tracker.md.
+ */
+
+/** Page states; fields carrying them are uint32_t. */
+enum sevmig_page_state {
+	SEVMIG_PAGE_PRIVATE = 1,
+	SEVMIG_PAGE_SHARED = 2,
+};
+
+/** Largest accepted max_gfn (52-bit guest physical addresses). */
+#define SEVMIG_TRACKER_MAX_GFN (1ULL << 40)
+
+/** A page-state tracker. Opaque. */
+struct sevmig_tracker;
+
+/**
+ * sevmig_tracker_new() - create a tracker with every page private.
+ *
+ * @ctx:         optional context: every error of this tracker's calls is
+ *               logged there with its detail; NULL logs nothing. Must
+ *               outlive the tracker.
+ * @max_gfn:     exclusive upper bound of the GFNs it will hold, e.g.
+ *               1 << (guest physical address width - 12). Costs nothing
+ *               until pages are shared.
+ * @flags:       must be 0.
+ * @ret_tracker: receives the tracker.
+ * @return 0 or a negative errno.
+ *
+ * Errors: -EINVAL (NULL @ret_tracker, flags, @max_gfn 0 or above
+ *         SEVMIG_TRACKER_MAX_GFN), -ENOMEM.
+ * Firmware: not reached.
+ * Context: any thread.
+ */
+SEVMIG_WARN_UNUSED int sevmig_tracker_new(struct sevmig_ctx *ctx,
+					  uint64_t max_gfn, uint32_t flags,
+					  struct sevmig_tracker **ret_tracker);
+
+/**
+ * sevmig_tracker_free() - free a tracker. NULL is ignored.
+ *
+ * @tracker: the tracker.
+ *
+ * Errors: none. Firmware: not reached.
+ * Context: no other thread may use @tracker during or after the call.
+ */
+void sevmig_tracker_free(struct sevmig_tracker *tracker);
+
+/**
+ * sevmig_tracker_set_shared() - mark [gfn, gfn + npages) shared.
+ *
+ * Idempotent; overlapping and adjacent ranges coalesce. Pages whose state
+ * flips are added to the changed-since-sync log.
+ *
+ * @tracker: the tracker.
+ * @gfn:     first frame.
+ * @npages:  number of 4 KiB frames, >= 1.
+ * @return 0 or a negative errno; on error nothing changed.
+ *
+ * Errors: -EINVAL (NULL @tracker, @npages 0), -ERANGE (the range wraps or
+ *         ends beyond max_gfn), -ENOMEM.
+ * Firmware: not reached.
+ * Context: any thread (vCPU threads on hypercall exits); takes the tracker
+ *          lock for O(64 * log64(max_gfn / 32768)) slot updates plus at
+ *          most two leaf edits (a 64-byte boundary list or up to 4 KiB of
+ *          bitmap); memory it frees is released after the lock is
+ *          dropped. Never sleeps otherwise. (An update that replaces a
+ *          fragmented region while a sync log is on also merges it into
+ *          the log: amortized, see docs/tracker.md.)
+ */
+SEVMIG_WARN_UNUSED int sevmig_tracker_set_shared(struct sevmig_tracker *tracker,
+						 uint64_t gfn, uint64_t npages);
+
+/**
+ * sevmig_tracker_set_private() - mark [gfn, gfn + npages) private.
+ *
+ * @tracker: the tracker.
+ * @gfn:     first frame.
+ * @npages:  number of 4 KiB frames, >= 1.
+ * @return 0 or a negative errno; on error nothing changed.
+ *
+ * Errors: as sevmig_tracker_set_shared().
+ * Firmware: not reached.
+ * Context: as sevmig_tracker_set_shared().
+ */
+SEVMIG_WARN_UNUSED int
+sevmig_tracker_set_private(struct sevmig_tracker *tracker, uint64_t gfn,
+			   uint64_t npages);
+
+/**
+ * sevmig_tracker_reset() - mark every page private (VM reset).
+ *
+ * Pages that were shared are logged as changed, like any other update.
+ *
+ * @tracker: the tracker.
+ * @flags:   must be 0.
+ * @return 0 or a negative errno.
+ *
+ * Errors: -EINVAL (NULL @tracker, flags), -ENOMEM.
+ * Firmware: not reached.
+ * Context: any thread. Holds the lock for time proportional to the memory
+ *          the tracker holds (it moves the shared set into the log).
+ */
+SEVMIG_WARN_UNUSED int sevmig_tracker_reset(struct sevmig_tracker *tracker,
+					    uint32_t flags);
+
+/**
+ * sevmig_tracker_state() - state of one frame.
+ *
+ * @tracker:   the tracker.
+ * @gfn:       the frame, below max_gfn.
+ * @ret_state: receives SEVMIG_PAGE_PRIVATE or SEVMIG_PAGE_SHARED.
+ * @return 0 or a negative errno.
+ *
+ * Errors: -EINVAL (NULL argument), -ERANGE (@gfn >= max_gfn).
+ * Firmware: not reached.
+ * Context: any thread; O(log max_gfn) under the lock.
+ */
+SEVMIG_WARN_UNUSED int sevmig_tracker_state(struct sevmig_tracker *tracker,
+					    uint64_t gfn, uint32_t *ret_state);
+
+/**
+ * sevmig_tracker_run_end() - end of the run of equal state starting at @gfn.
+ *
+ * @tracker:   the tracker.
+ * @gfn:       the frame, below max_gfn.
+ * @ret_end:   receives the first frame after @gfn whose state differs, or
+ *             max_gfn.
+ * @ret_state: optional; receives the state of the run.
+ * @return 0 or a negative errno.
+ *
+ * Errors: -EINVAL (NULL @tracker or @ret_end), -ERANGE (@gfn >= max_gfn).
+ * Firmware: not reached.
+ * Context: any thread; under the lock for O(log max_gfn) plus the leaf
+ *          contents scanned (at most 512 bitmap words per 128 MiB of the
+ *          run, 24 boundaries in a compact leaf).
+ */
+SEVMIG_WARN_UNUSED int sevmig_tracker_run_end(struct sevmig_tracker *tracker,
+					      uint64_t gfn, uint64_t *ret_end,
+					      uint32_t *ret_state);
+
+/**
+ * sevmig_tracker_runs() - classify [gfn, end) into maximal runs, in batches.
+ *
+ * Writes the end of each run: run 0 is [gfn, ret_ends[0]) in state
+ * *ret_first_state, run i is [ret_ends[i-1], ret_ends[i]) and, the runs
+ * being maximal, states alternate. The last run is clipped at @end. When
+ * the return value is @max_ends and ret_ends[max_ends - 1] < @end, continue
+ * from there. This is the send loop's walk: a pass over fully fragmented
+ * memory costs a few ns per run.
+ *
+ * @tracker:         the tracker.
+ * @gfn:             first frame; @gfn < @end.
+ * @end:             exclusive end, <= max_gfn.
+ * @ret_ends:        array of @max_ends run ends.
+ * @max_ends:        its length, 1..INT_MAX.
+ * @ret_first_state: receives the state of the first run.
+ * @ret_seq:         optional; receives the update sequence number at the
+ *                   time of the batch. Each batch is one atomic snapshot; a
+ *                   walk whose batches all report the same sequence number
+ *                   saw one consistent state. Flips during a walk are
+ *                   caught by the next sevmig_tracker_sync().
+ * @return the number of run ends written (>= 1), or a negative errno.
+ *
+ * Errors: -EINVAL (NULL argument, @max_ends 0, @gfn >= @end), -ERANGE
+ *         (@end > max_gfn).
+ * Firmware: not reached.
+ * Context: any thread; holds the lock for O(log max_gfn + @max_ends).
+ */
+SEVMIG_WARN_UNUSED int sevmig_tracker_runs(struct sevmig_tracker *tracker,
+					   uint64_t gfn, uint64_t end,
+					   uint64_t *ret_ends,
+					   uint32_t max_ends,
+					   uint32_t *ret_first_state,
+					   uint64_t *ret_seq);
+
+/**
+ * sevmig_tracker_shared_pages() - number of shared frames. O(1).
+ *
+ * @tracker:   the tracker.
+ * @ret_pages: receives the count.
+ * @return 0 or a negative errno.
+ *
+ * Errors: -EINVAL (NULL argument).
+ * Firmware: not reached.
+ * Context: any thread.
+ */
+SEVMIG_WARN_UNUSED int
+sevmig_tracker_shared_pages(struct sevmig_tracker *tracker,
+			    uint64_t *ret_pages);
+
+/* struct sevmig_tracker_sync_info.flags */
+#define SEVMIG_TRACKER_SYNC_MORE (1u << 0) /* round not drained: call again */
+
+/**
+ * struct sevmig_tracker_sync_info - result of one sevmig_tracker_sync().
+ *
+ * @size:       in: sizeof(); out: bytes written.
+ * @flags:      out: SEVMIG_TRACKER_SYNC_MORE while the round has ranges
+ *              left.
+ * @generation: out: the round's generation, 1 for the first sync, +1 per
+ *              round.
+ * @nr_ranges:  out: ranges written by this call.
+ * @pages:      out: frames in those ranges.
+ */
+struct sevmig_tracker_sync_info {
+	uint32_t size;
+	uint32_t flags;
+	uint64_t generation;
+	uint64_t nr_ranges;
+	uint64_t pages;
+};
+#define SEVMIG_TRACKER_SYNC_INFO_SIZE_VER0 32u
+
+/**
+ * sevmig_tracker_sync() - the frames whose state flipped since the last
+ * round, coalesced.
+ *
+ * A round starts when no round is open: the log of flipped frames is taken
+ * atomically (later flips, even ones racing with this call, go to the next
+ * round) and the generation is incremented. The round's ranges are then
+ * returned in ascending order, at most @max_ranges per call; while
+ * info->flags has SEVMIG_TRACKER_SYNC_MORE, call again to continue the
+ * same round. Frames flipped twice (shared and back) are reported: they
+ * may have been sent in the other form. Memory stays bounded: the log is a
+ * set of the same form as the shared set.
+ *
+ * @tracker:    the tracker.
+ * @ret_ranges: array of 2 * @max_ranges GFNs: pairs [start, end).
+ * @max_ranges: 1..INT_MAX/2.
+ * @info:       result record; set info->size first.
+ * @flags:      must be 0.
+ * @return 0 or a negative errno.
+ *
+ * Errors: -EINVAL (NULL argument, @max_ranges, flags, info->size below the
+ *         first version), -E2BIG (newer record with a non-zero tail).
+ * Firmware: not reached.
+ * Context: any thread, normally the migration thread; holds the lock for
+ *          O(log max_gfn + @max_ranges).
+ */
+SEVMIG_WARN_UNUSED int
+sevmig_tracker_sync(struct sevmig_tracker *tracker, uint64_t *ret_ranges,
+		    uint32_t max_ranges, struct sevmig_tracker_sync_info *info,
+		    uint32_t flags);
+
+/**
+ * struct sevmig_tracker_stats - counters of a tracker.
+ *
+ * @size:           in: sizeof(); out: bytes written.
+ * @flags:          out: SEVMIG_TRACKER_SYNC_MORE while a sync round is open.
+ * @max_gfn:        the tracker's bound.
+ * @shared_pages:   shared frames.
+ * @changed_pages:  frames flipped since the current round was taken.
+ * @pending_pages:  frames in the open round (0 when none is open).
+ * @generation:     generation of the last round taken.
+ * @seq:            number of updates that flipped at least one frame.
+ * @mem_bytes:      bytes the tracker holds now (malloc requests).
+ * @peak_mem_bytes: the most it ever held.
+ * @nodes, @leaves: radix nodes and 4 KiB bitmap leaves allocated (compact
+ *                  64-byte leaves count in @mem_bytes only).
+ */
+struct sevmig_tracker_stats {
+	uint32_t size;
+	uint32_t flags;
+	uint64_t max_gfn;
+	uint64_t shared_pages;
+	uint64_t changed_pages;
+	uint64_t pending_pages;
+	uint64_t generation;
+	uint64_t seq;
+	uint64_t mem_bytes;
+	uint64_t peak_mem_bytes;
+	uint64_t nodes;
+	uint64_t leaves;
+};
+#define SEVMIG_TRACKER_STATS_SIZE_VER0 88u
+
+/**
+ * sevmig_tracker_stats() - read the counters.
+ *
+ * @tracker: the tracker.
+ * @stats:   record to fill; set stats->size first.
+ * @return 0 or a negative errno.
+ *
+ * Errors: -EINVAL (NULL argument, size below the first version), -E2BIG
+ *         (newer record with a non-zero tail).
+ * Firmware: not reached.
+ * Context: any thread; O(1) under the lock.
+ */
+SEVMIG_WARN_UNUSED int sevmig_tracker_stats(struct sevmig_tracker *tracker,
+					    struct sevmig_tracker_stats *stats);
+
+/* Record kinds of sevmig_tracker_encode(). */
+#define SEVMIG_TRACKER_RECORD_FULL  1u /* part of the full set */
+#define SEVMIG_TRACKER_RECORD_DELTA 2u /* a changed range from a sync */
+/** Smallest buffer sevmig_tracker_encode() accepts. */
+#define SEVMIG_TRACKER_RECORD_MIN 64u
+
+/**
+ * sevmig_tracker_encode() - encode the state of a window of frames.
+ *
+ * Writes one record (docs/tracker.md, "Encoding": a 40-byte header and
+ * LEB128 shared ranges) that sets the window [gfn, *ret_next) on the
+ * receiver to exactly this tracker's state there. If the buffer fills
+ * first, the window stops at the last range that fit: continue from
+ * *ret_next, which equals @end when done. Send the full set as records over
+ * [0, max_gfn), and deltas as records over each range a sync returned.
+ *
+ * @tracker:  the tracker.
+ * @kind:     SEVMIG_TRACKER_RECORD_FULL or _DELTA (carried to the
+ *            receiver, which checks it; the encoding is the same).
+ * @gfn:      window start; @gfn < @end.
+ * @end:      window end, <= max_gfn.
+ * @buf:      output buffer.
+ * @buf_len:  its size, >= SEVMIG_TRACKER_RECORD_MIN.
+ * @ret_len:  receives the record's length.
+ * @ret_next: receives the window's end (> @gfn).
+ * @flags:    must be 0.
+ * @return 0 or a negative errno.
+ *
+ * Errors: -EINVAL (NULL argument, @kind, flags, @gfn >= @end), -ERANGE
+ *         (@end > max_gfn), -ENOSPC (@buf_len < SEVMIG_TRACKER_RECORD_MIN).
+ * Firmware: not reached.
+ * Context: any thread; holds the lock for O(@buf_len) (one atomic snapshot
+ *          of the window).
+ */
+SEVMIG_WARN_UNUSED int sevmig_tracker_encode(struct sevmig_tracker *tracker,
+					     uint32_t kind, uint64_t gfn,
+					     uint64_t end, void *buf,
+					     size_t buf_len, size_t *ret_len,
+					     uint64_t *ret_next,
+					     uint32_t flags);
+
+/**
+ * sevmig_tracker_decode() - apply one record made by sevmig_tracker_encode().
+ *
+ * The input is untrusted: the whole record is validated (magic, version,
+ * kind, zero reserved bytes, matching max_gfn, window inside bounds,
+ * ranges sorted, non-overlapping, coalesced and inside the window,
+ * canonical LEB128, counts checked against the length before any work)
+ * before anything is applied. Records may be concatenated: @ret_used tells
+ * where the next one starts.
+ *
+ * @tracker:  the receiving tracker (same max_gfn as the sender's).
+ * @buf:      the input.
+ * @len:      its length.
+ * @ret_used: optional; receives the bytes the record used.
+ * @ret_kind: optional; receives SEVMIG_TRACKER_RECORD_*.
+ * @flags:    must be 0.
+ * @return 0 or a negative errno.
+ *
+ * Errors: -EINVAL (NULL argument, flags, max_gfn differs), -EBADMSG
+ *         (malformed or truncated record; nothing applied), -ENOMEM (the
+ *         window may be partly applied; decode the record again).
+ * Firmware: not reached.
+ * Context: any thread; holds the lock for O(record length).
+ */
+SEVMIG_WARN_UNUSED int sevmig_tracker_decode(struct sevmig_tracker *tracker,
+					     const void *buf, size_t len,
+					     size_t *ret_used,
+					     uint32_t *ret_kind,
+					     uint32_t flags);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SEVMIG_TRACKER_H */
