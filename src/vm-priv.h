@@ -9,6 +9,12 @@
 
 #define SEVMIG_VM_MAX_RAM     4096u
 #define SEVMIG_VM_MAX_FW_SHARED 64u
+#define SEVMIG_VM_MAX_VCPUS   1024u
+
+struct vm_vcpu {
+	int fd;			/* borrowed */
+	void *run;		/* its kvm_run */
+};
 
 struct vm_ram {
 	uint64_t gfn;		/* first frame */
@@ -52,6 +58,12 @@ struct sevmig_vm {
 	uint32_t nfw_shared;
 
 	struct sevmig_tracker *tracker;	/* fed by hypercall exits */
+
+	/* vCPUs and the paused mark, under vcpu_lock. */
+	pthread_mutex_t vcpu_lock;
+	struct vm_vcpu *vcpus;
+	uint32_t nvcpus;
+	int paused;			/* atomic reads from other threads */
 };
 
 static inline bool sevmig_vm_flag(const int *flag)

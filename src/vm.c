@@ -78,8 +78,14 @@ SEVMIG_EXPORT int sevmig_vm_new(struct sevmig_ctx *ctx,
 		free(vm);
 		return sevmig_err(ctx, -ENOMEM, "%s: cannot create a lock", __func__);
 	}
+	if (pthread_mutex_init(&vm->vcpu_lock, NULL)) {
+		pthread_rwlock_destroy(&vm->lock);
+		free(vm);
+		return sevmig_err(ctx, -ENOMEM, "%s: cannot create a lock", __func__);
+	}
 	ret = sevmig_tracker_new(ctx, vm->max_gfn, 0, &vm->tracker);
 	if (ret) {
+		pthread_mutex_destroy(&vm->vcpu_lock);
 		pthread_rwlock_destroy(&vm->lock);
 		free(vm);
 		return sevmig_err(ctx, ret, "%s: cannot create the page-state tracker: %s",
@@ -94,7 +100,9 @@ SEVMIG_EXPORT void sevmig_vm_free(struct sevmig_vm *vm)
 	if (!vm)
 		return;
 	sevmig_tracker_free(vm->tracker);
+	pthread_mutex_destroy(&vm->vcpu_lock);
 	pthread_rwlock_destroy(&vm->lock);
+	free(vm->vcpus);
 	free(vm->ram);
 	free(vm);
 }
@@ -325,11 +333,11 @@ SEVMIG_EXPORT int sevmig_vm_firmware_shared_add(struct sevmig_vm *vm,
 		 * Shared from now on, as after every reset: a fresh VM and a
 		 * reset VM must agree on the page state.
 		 */
-		vm->fw_shared[vm->nfw_shared] =
+		vm->fw_shared[vm->nfw_shared++] =
 			(struct vm_range){ .gfn = gfn, .npages = npages };
-		ret = mark_fw_shared_locked(vm, vm->nfw_shared);
-		if (!ret)
-			vm->nfw_shared++;
+		ret = mark_fw_shared_locked(vm, vm->nfw_shared - 1);
+		if (ret)
+			vm->nfw_shared--;
 	}
 	pthread_rwlock_unlock(&vm->lock);
 	if (ret == -ENOSPC)

@@ -530,6 +530,111 @@ SEVMIG_WARN_UNUSED int sevmig_vm_complete_pending(struct sevmig_vm *vm,
 						  int vcpu_fd, void *kvm_run,
 						  uint32_t flags);
 
+/*
+ * vCPUs and pausing. The library never runs a vCPU; it must know which vCPUs
+ * exist and when none of them is inside KVM_RUN: the final pass of a
+ * migration and an intra-host move happen only then, and a guest that must
+ * never run again is refused its resume. A VMM registers each vCPU once
+ * (after KVM_CREATE_VCPU and mmap of its kvm_run), calls sevmig_vm_pause()
+ * after it stopped all vCPU threads, and sevmig_vm_resume() before it lets
+ * them enter KVM_RUN again.
+ */
+
+/**
+ * sevmig_vm_vcpu_add() - register one vCPU of this VM.
+ *
+ * @vm:      the handle.
+ * @vcpu_fd: the vCPU's descriptor (borrowed, never closed by libsevmig).
+ * @kvm_run: its mmap'ed struct kvm_run (used to complete pending exits).
+ * @flags:   must be 0.
+ * @return 0 or a negative errno.
+ *
+ * Errors: -EINVAL (NULL @kvm_run, negative fd, flags), -EEXIST (already
+ *         registered), -ENOSPC (more than 1024 vCPUs), -ENOMEM.
+ * Firmware: not reached.
+ * Context: any thread; serialized with pause and resume by the handle.
+ */
+SEVMIG_WARN_UNUSED int sevmig_vm_vcpu_add(struct sevmig_vm *vm, int vcpu_fd,
+					  void *kvm_run, uint32_t flags);
+
+/**
+ * sevmig_vm_vcpu_remove() - forget a vCPU registered before (hot-unplug).
+ *
+ * @vm:      the handle.
+ * @vcpu_fd: the descriptor given to sevmig_vm_vcpu_add().
+ * @flags:   must be 0.
+ * @return 0 or a negative errno.
+ *
+ * Errors: -EINVAL (flags), -ENOENT (not registered).
+ * Firmware: not reached.
+ * Context: any thread.
+ */
+SEVMIG_WARN_UNUSED int sevmig_vm_vcpu_remove(struct sevmig_vm *vm, int vcpu_fd,
+					     uint32_t flags);
+
+/**
+ * sevmig_vm_vcpu_count() - number of registered vCPUs.
+ *
+ * @vm:        the handle.
+ * @ret_count: receives the count.
+ * @return 0 or -EINVAL (NULL argument).
+ *
+ * Errors: -EINVAL. Firmware: not reached. Context: any thread.
+ */
+SEVMIG_WARN_UNUSED int sevmig_vm_vcpu_count(struct sevmig_vm *vm,
+					    uint32_t *ret_count);
+
+/**
+ * sevmig_vm_pause() - the VMM has stopped every vCPU of this VM.
+ *
+ * Call after every vCPU thread left KVM_RUN and will not enter it again
+ * until sevmig_vm_resume(). Completes each registered vCPU's pending exit
+ * (sevmig_vm_complete_pending()), so no MAP_GPA_RANGE or MSR write is lost
+ * or replayed, and marks the handle paused. Pausing a paused VM is a no-op.
+ *
+ * @vm:    the handle.
+ * @flags: must be 0.
+ * @return 0 or a negative errno; on error the handle is not paused.
+ *
+ * Errors: -EINVAL (flags), -ESTALE (the VM is sent, moved or dead: it has
+ *         nothing to pause), and the errors of sevmig_vm_complete_pending().
+ * Firmware: not reached.
+ * Context: the VMM's control thread, with every vCPU thread stopped.
+ */
+SEVMIG_WARN_UNUSED int sevmig_vm_pause(struct sevmig_vm *vm, uint32_t flags);
+
+/**
+ * sevmig_vm_resume() - may the VMM let its vCPUs run again?
+ *
+ * Clears the paused mark when the guest may run here. A guest that was sent
+ * (SEND_FINISH), moved away or torn down must never run again, because its
+ * memory would diverge from the copy that runs elsewhere; a guest being
+ * received may run only after the commit. Those are refused, and the VMM
+ * must then not enter KVM_RUN.
+ *
+ * @vm:    the handle.
+ * @flags: must be 0.
+ * @return 0 (run the vCPUs) or a negative errno (do not).
+ *
+ * Errors: -EINVAL (flags), -ESTALE (state SENT, MOVED or DEAD; the log says
+ *         which), -EBUSY (state INCOMING: the migration has not committed).
+ * Firmware: not reached.
+ * Context: the VMM's control thread.
+ */
+SEVMIG_WARN_UNUSED int sevmig_vm_resume(struct sevmig_vm *vm, uint32_t flags);
+
+/**
+ * sevmig_vm_paused() - is the handle marked paused?
+ *
+ * @vm:         the handle.
+ * @ret_paused: receives 1 when paused, 0 when not.
+ * @return 0 or -EINVAL (NULL argument).
+ *
+ * Errors: -EINVAL. Firmware: not reached. Context: any thread.
+ */
+SEVMIG_WARN_UNUSED int sevmig_vm_paused(struct sevmig_vm *vm,
+					uint32_t *ret_paused);
+
 #ifdef __cplusplus
 }
 #endif
