@@ -28,6 +28,14 @@ static int sys_ops_copy(struct sevmig_sys_ops *dst,
 		dst->mmap = def->mmap;
 	if (!dst->munmap)
 		dst->munmap = def->munmap;
+	if (!dst->read)
+		dst->read = def->read;
+	if (!dst->writev)
+		dst->writev = def->writev;
+	if (!dst->poll)
+		dst->poll = def->poll;
+	if (!dst->fsync)
+		dst->fsync = def->fsync;
 	return 0;
 }
 

@@ -43,3 +43,25 @@ int sevmig_sys_munmap(const struct sevmig_ctx *ctx, void *addr, size_t len)
 {
 	return ctx->sys.munmap(ctx->sys.opaque, addr, len);
 }
+
+int sevmig_sys_read(const struct sevmig_ctx *ctx, int fd, void *buf, size_t len)
+{
+	return ctx->sys.read(ctx->sys.opaque, fd, buf, len);
+}
+
+int sevmig_sys_writev(const struct sevmig_ctx *ctx, int fd,
+		      const struct sevmig_iovec *iov, uint32_t iovcnt)
+{
+	return ctx->sys.writev(ctx->sys.opaque, fd, iov, iovcnt);
+}
+
+int sevmig_sys_poll(const struct sevmig_ctx *ctx, int fd, uint32_t events,
+		    int timeout_ms)
+{
+	return ctx->sys.poll(ctx->sys.opaque, fd, events, timeout_ms);
+}
+
+int sevmig_sys_fsync(const struct sevmig_ctx *ctx, int fd)
+{
+	return ctx->sys.fsync(ctx->sys.opaque, fd);
+}

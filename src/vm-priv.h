@@ -59,6 +59,16 @@ struct sevmig_vm {
 
 	struct sevmig_tracker *tracker;	/* fed by hypercall exits */
 
+	/*
+	 * Migration sessions: at most one at a time (atomic flag); while a
+	 * send session commits, resume is refused; the last session's id and
+	 * verdict answer a destination left in doubt (under lock).
+	 */
+	int session_busy;
+	int resume_blocked;
+	bool last_session_valid;
+	uint8_t last_session_id[16];
+
 	/* vCPUs and the paused mark, under vcpu_lock. */
 	pthread_mutex_t vcpu_lock;
 	struct vm_vcpu *vcpus;

@@ -132,6 +132,10 @@ SEVMIG_EXPORT int sevmig_vm_resume(struct sevmig_vm *vm, uint32_t flags)
 	ret = sevmig_vm_check_runnable(vm, __func__);
 	if (ret)
 		return ret;
+	if (sevmig_vm_flag(&vm->resume_blocked))
+		return sevmig_err(vm->ctx, -EBUSY,
+				  "%s: VM fd %d is in the final phase of a migration: it may run again only if the migration is cancelled",
+				  __func__, vm->vm_fd);
 	pthread_mutex_lock(&vm->vcpu_lock);
 	sevmig_vm_set_flag(&vm->paused, false);
 	pthread_mutex_unlock(&vm->vcpu_lock);

@@ -213,6 +213,10 @@ SEVMIG_EXPORT int sevmig_vm_ram_add(struct sevmig_vm *vm, uint64_t gpa,
 	if ((ret = sevmig_arg_flags(vm->ctx, __func__, flags)) ||
 	    (ret = range_to_frames(vm, __func__, gpa, size, &gfn, &npages)))
 		return ret;
+	if (sevmig_vm_flag(&vm->session_busy))
+		return sevmig_err(vm->ctx, -EBUSY,
+				  "%s: a migration session is open on this VM: its RAM map cannot change",
+				  __func__);
 	pthread_rwlock_wrlock(&vm->lock);
 	for (i = 0; i < vm->nram && vm->ram[i].gfn < gfn; i++)
 		;
@@ -257,6 +261,10 @@ SEVMIG_EXPORT int sevmig_vm_ram_remove(struct sevmig_vm *vm, uint64_t gpa,
 		return -EINVAL;
 	if (sevmig_arg_flags(vm->ctx, __func__, flags))
 		return -EINVAL;
+	if (sevmig_vm_flag(&vm->session_busy))
+		return sevmig_err(vm->ctx, -EBUSY,
+				  "%s: a migration session is open on this VM: its RAM map cannot change",
+				  __func__);
 	pthread_rwlock_wrlock(&vm->lock);
 	for (uint32_t i = 0; i < vm->nram; i++) {
 		if (vm->ram[i].gfn << GUEST_PAGE_SHIFT == gpa &&

@@ -169,14 +169,19 @@ const char *sevmig_reason_string(uint64_t reason);
  * Syscall backend
  * ====================================================================== */
 
+/** One buffer of a vectored write (like struct iovec, without <sys/uio.h>). */
+struct sevmig_iovec {
+	const void *base;
+	size_t len;
+};
+
 /**
  * struct sevmig_sys_ops - where the library's system calls go.
  *
- * Every open, close, ioctl, mmap and munmap libsevmig performs goes through
- * one of these members, so a VMM can route them (a broker, a sandbox) and a
- * test or simulator can answer them. A NULL member means "the real Linux
- * system call". Each member returns its result (>= 0) or a negative errno,
- * never -1 with errno.
+ * Every system call libsevmig performs goes through one of these members, so
+ * a VMM can route them (a broker, a sandbox) and a test or simulator can
+ * answer them. A NULL member means "the real Linux system call". Each
+ * member returns its result (>= 0) or a negative errno, never -1 with errno.
  *
  * @size:    sizeof(struct sevmig_sys_ops) as compiled by the caller.
  * @flags:   must be 0.
@@ -187,6 +192,13 @@ const char *sevmig_reason_string(uint64_t reason);
  *           ioctl's non-negative result or -errno.
  * @mmap:    mmap(2): stores the mapping in *@ret_addr; returns 0 or -errno.
  * @munmap:  munmap(2): returns 0 or -errno.
+ * @read:    read(2) once (the fd channel of a migration session): returns
+ *           the bytes read (0 at end of file) or -errno.
+ * @writev:  writev(2) once, never raising SIGPIPE (a closed peer is
+ *           -EPIPE): returns the bytes written (possibly fewer) or -errno.
+ * @poll:    poll(2) on one descriptor: @events and the result are
+ *           SEVMIG_POLL_* bits; 0 on timeout; -errno.
+ * @fsync:   fsync(2): returns 0 or -errno.
  *
  * Members must be callable from several threads at once.
  */
@@ -200,8 +212,19 @@ struct sevmig_sys_ops {
 	int (*mmap)(void *opaque, void *addr, size_t length, int prot,
 		    int mflags, int fd, int64_t offset, void **ret_addr);
 	int (*munmap)(void *opaque, void *addr, size_t length);
+	int (*read)(void *opaque, int fd, void *buf, size_t len);
+	int (*writev)(void *opaque, int fd, const struct sevmig_iovec *iov,
+		      uint32_t iovcnt);
+	int (*poll)(void *opaque, int fd, uint32_t events, int timeout_ms);
+	int (*fsync)(void *opaque, int fd);
 };
-#define SEVMIG_SYS_OPS_SIZE_VER0 56u
+#define SEVMIG_SYS_OPS_SIZE_VER0 88u
+
+/* Events of struct sevmig_sys_ops.poll (the values of Linux's POLL*). */
+#define SEVMIG_POLL_IN  0x001u
+#define SEVMIG_POLL_OUT 0x004u
+#define SEVMIG_POLL_ERR 0x008u
+#define SEVMIG_POLL_HUP 0x010u
 
 /**
  * sevmig_sys_default() - the real Linux system calls as an ops table.

@@ -48,12 +48,6 @@ extern "C" {
  * Channels
  * ====================================================================== */
 
-/** One buffer of a vectored write (like struct iovec, without <sys/uio.h>). */
-struct sevmig_iovec {
-	const void *base;
-	size_t len;
-};
-
 /**
  * struct sevmig_channel_ops - a transport the VMM gives a session.
  *
@@ -69,6 +63,11 @@ struct sevmig_iovec {
  *          for a channel the session only writes.
  * @flush:  optional; make everything written so far durable (fsync for a
  *          file). Called before the commit of a SEVMIG_COMMIT_FLUSH session.
+ * @cancel: optional; make a @read or @writev blocked in another thread
+ *          return promptly with an error (e.g. shutdown(2) a socket). A
+ *          session calls it on its other channels when one fails, so that
+ *          its worker threads can be joined; without it the session waits
+ *          until the VMM's transport fails those calls by itself.
  *
  * Members are called from the session's threads (see sevmig_send_opts);
  * one channel's members are never called from two threads at once.
@@ -81,6 +80,7 @@ struct sevmig_channel_ops {
 		      uint32_t iovcnt);
 	int (*read)(void *opaque, void *buf, size_t len);
 	int (*flush)(void *opaque);
+	void (*cancel)(void *opaque);
 };
 #define SEVMIG_CHANNEL_OPS_SIZE_VER0 48u
 
@@ -212,7 +212,7 @@ struct sevmig_mig_stats {
 	uint64_t psp_ns_max;
 	uint64_t fw_status_seen;
 };
-#define SEVMIG_MIG_STATS_SIZE_VER0 160u
+#define SEVMIG_MIG_STATS_SIZE_VER0 152u
 
 /*
  * Progress callback: called on the session's calling thread after each
@@ -624,7 +624,7 @@ struct sevmig_receive_opts {
 	sevmig_progress_fn progress;
 	void *progress_opaque;
 };
-#define SEVMIG_RECEIVE_OPTS_SIZE_VER0 80u
+#define SEVMIG_RECEIVE_OPTS_SIZE_VER0 72u
 
 /** A receive session. Opaque. */
 struct sevmig_receive;

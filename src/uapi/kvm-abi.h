@@ -40,6 +40,7 @@
 #define KVM_SET_CPUID2          UAPI_IOW(KVMIO, 0x90, 8u)
 #define KVM_X86_SET_MSR_FILTER  UAPI_IOW(KVMIO, 0xc6, 392u)
 #define KVM_MEMORY_ENCRYPT_OP   UAPI_IOWR(KVMIO, 0xba, 8u)
+#define KVM_GET_DIRTY_LOG       UAPI_IOW(KVMIO, 0x42, 16u)
 #define KVM_MEMORY_ENCRYPT_REG_REGION   UAPI_IOR(KVMIO, 0xbb, 16u)
 #define KVM_MEMORY_ENCRYPT_UNREG_REGION UAPI_IOR(KVMIO, 0xbc, 16u)
 
@@ -343,6 +344,13 @@ struct kvm_sev_guest_status {
 	uint32_t state;
 };
 _Static_assert(sizeof(struct kvm_sev_guest_status) == 12, "status");
+
+struct kvm_dirty_log {
+	uint32_t slot;
+	uint32_t padding1;
+	uint64_t dirty_bitmap;	/* user pointer: one bit per page of the slot */
+};
+_Static_assert(sizeof(struct kvm_dirty_log) == 16, "kvm_dirty_log");
 
 struct kvm_enc_region {
 	uint64_t addr;
