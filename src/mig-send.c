@@ -707,7 +707,9 @@ static int64_t collect(struct sevmig_send *s)
 		ret = pull_dirty_logs(s, false);
 		if (ret)
 			return ret;
-		memset(s->dirty, 0, s->nwords * 8);
+		/* Reports from before pass 1 are covered by it: drop them
+		 * (atomically: vCPU threads may report right now). */
+		mig_bits_take(s->pass_set, s->dirty, s->nwords);
 		mig_bits_set(s->pass_set, 0, s->layout.pages);
 		return (int64_t)s->layout.pages;
 	}
