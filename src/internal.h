@@ -110,9 +110,6 @@ int sevmig_sys_ioctl(const struct sevmig_ctx *ctx, int fd, unsigned long req,
 /* For ioctls whose argument is an integer (KVM_CHECK_EXTENSION, ...). */
 int sevmig_sys_ioctl_val(const struct sevmig_ctx *ctx, int fd,
 			 unsigned long req, unsigned long val);
-int sevmig_sys_mmap(const struct sevmig_ctx *ctx, void *addr, size_t len,
-		    int prot, int mflags, int fd, int64_t off, void **ret);
-int sevmig_sys_munmap(const struct sevmig_ctx *ctx, void *addr, size_t len);
 int sevmig_sys_read(const struct sevmig_ctx *ctx, int fd, void *buf,
 		    size_t len);
 int sevmig_sys_writev(const struct sevmig_ctx *ctx, int fd,

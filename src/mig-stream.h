@@ -56,8 +56,6 @@ enum mig_rec_type {
 #define MIG_ABORT_FIXED 24u
 
 #define MIG_PAGE_SIZE 4096u
-#define MIG_PAGE_RECORD_MAX (MIG_REC_HDR_LEN + MIG_PAGE_PRIVATE_FIXED + \
-			     MIG_PAGE_SIZE)
 
 /* Little-endian field access (the library runs on x86-64, but say it). */
 static inline void mig_put16(void *p, uint16_t v) { memcpy(p, &v, 2); }

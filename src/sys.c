@@ -32,18 +32,6 @@ int sevmig_sys_ioctl_val(const struct sevmig_ctx *ctx, int fd,
 	return sevmig_sys_ioctl(ctx, fd, req, (void *)(uintptr_t)val);
 }
 
-int sevmig_sys_mmap(const struct sevmig_ctx *ctx, void *addr, size_t len,
-		    int prot, int mflags, int fd, int64_t off, void **ret)
-{
-	return ctx->sys.mmap(ctx->sys.opaque, addr, len, prot, mflags, fd, off,
-			     ret);
-}
-
-int sevmig_sys_munmap(const struct sevmig_ctx *ctx, void *addr, size_t len)
-{
-	return ctx->sys.munmap(ctx->sys.opaque, addr, len);
-}
-
 int sevmig_sys_read(const struct sevmig_ctx *ctx, int fd, void *buf, size_t len)
 {
 	return ctx->sys.read(ctx->sys.opaque, fd, buf, len);

@@ -157,9 +157,6 @@ enum sevmig_mig_phase {
 	SEVMIG_MIG_IN_DOUBT = 9,	/* lost contact in the commit window */
 };
 
-/** Latency buckets of the PSP command histogram (see sevmig_mig_stats). */
-#define SEVMIG_MIG_FW_STATUS_SEEN 64u
-
 /**
  * struct sevmig_mig_stats - what a session did so far.
  *

@@ -46,7 +46,6 @@
 
 /* VM types (KVM_CREATE_VM argument). */
 #define KVM_X86_DEFAULT_VM      0u
-#define KVM_X86_SW_PROTECTED_VM 1u
 #define KVM_X86_SEV_VM          2u
 #define KVM_X86_SEV_ES_VM       3u
 #define KVM_X86_SNP_VM          4u
@@ -227,7 +226,6 @@ struct sev_user_data_get_id2 {
 _Static_assert(sizeof(struct sev_user_data_get_id2) == 12, "get_id2");
 
 /* Firmware status codes used by the library's logic (full table: error.c). */
-#define SEV_RET_SUCCESS                0x00u
 #define SEV_RET_INVALID_PLATFORM_STATE 0x01u
 #define SEV_RET_INVALID_GUEST_STATE    0x02u
 #define SEV_RET_INVALID_LEN            0x04u
@@ -238,7 +236,6 @@ _Static_assert(sizeof(struct sev_user_data_get_id2) == 12, "get_id2");
 #define SEV_RET_BAD_SIGNATURE          0x0Au
 #define SEV_RET_BAD_MEASUREMENT        0x0Bu
 #define SEV_RET_INVALID_GUEST          0x10u
-#define SEV_RET_INVALID_COMMAND        0x11u
 #define SEV_RET_HWSEV_RET_UNSAFE       0x14u
 #define SEV_RET_UNSUPPORTED            0x15u
 #define SEV_RET_INVALID_PARAM          0x16u
