@@ -13,6 +13,16 @@
 
 #include "sim-internal.h"
 
+/* Each record's first size is where its first version's last field ends. */
+SEVMIG_RECORD_VER0(struct sevmig_sim_opts, SEVMIG_SIM_OPTS_SIZE_VER0,
+		   reserved0);
+SEVMIG_RECORD_VER0(struct sevmig_sim_host_opts, SEVMIG_SIM_HOST_OPTS_SIZE_VER0,
+		   latency_us);
+SEVMIG_RECORD_VER0(struct sevmig_sim_fault, SEVMIG_SIM_FAULT_SIZE_VER0,
+		   reserved0);
+SEVMIG_RECORD_VER0(struct sevmig_sim_host_stats,
+		   SEVMIG_SIM_HOST_STATS_SIZE_VER0, vm_count);
+
 /* ----------------------------------------------------------------- worlds */
 
 SIM_EXPORT int sevmig_sim_new(const struct sevmig_sim_opts *opts,
