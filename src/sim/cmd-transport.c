@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Guest commands that move a guest between machines (SEND_*, RECEIVE_*)
- * and the SEV API transport they use: ECDH P-384 between the PDHs, the
- * SP 800-108 KDF, AES-128-CTR and HMAC-SHA256.
+ * and the SEV API transport they use, byte for byte as AMD's firmware
+ * writes it (docs/simulator.md, "Transport", names the source of each
+ * rule): ECDH P-384 between the PDHs, the SP 800-108 KDF, AES-128-CTR and
+ * HMAC-SHA256.
  */
 #include <errno.h>
 #include <string.h>
@@ -111,15 +113,18 @@ int sim_packet_mac(const uint8_t tik[16], uint32_t flags,
 	return simc_hmac(tik, 16, aad, sizeof(aad), ct, len, mac);
 }
 
-/* The peer's PDH as a key, or NULL (not an ECDH P-384 PDH). */
+/*
+ * The peer's PDH as a key, or NULL: sev_cert_sanity_check(cert, PDH,
+ * ECDH_SHA256) in the firmware's sev_channel_open_client/_server wants
+ * version 1, usage PDH, algorithm ECDH_SHA256 exactly and a P-384 point.
+ */
 static EVP_PKEY *peer_pdh_key(const uint8_t *cert)
 {
 	struct sev_cert c;
 
 	memcpy(&c, cert, sizeof(c));
-	if (c.pub_key_usage != SEVMIG_CERT_USAGE_PDH ||
-	    (c.pub_key_algo != SEVMIG_CERT_ALGO_ECDH_SHA256 &&
-	     c.pub_key_algo != SEVMIG_CERT_ALGO_ECDH_SHA384) ||
+	if (c.version != 1 || c.pub_key_usage != SEVMIG_CERT_USAGE_PDH ||
+	    c.pub_key_algo != SEVMIG_CERT_ALGO_ECDH_SHA256 ||
 	    c.pub_key.ecc.curve != SEVMIG_CERT_CURVE_P384)
 		return NULL;
 	return simc_ec_pub_from_cert(&c.pub_key.ecc);
@@ -415,6 +420,9 @@ out:
 	return ret;
 }
 
+/* sev_mcmd_receive_update(): state, ASID, lengths, address, then the
+ * COMPRESSED flag (UNSUPPORTED); any other FLAGS bit is covered by the MAC,
+ * so it fails there as BAD_MEASUREMENT like any tampering. */
 int sim_cmd_receive_update_data(struct sim_gcmd *g)
 {
 	struct kvm_sev_send_update_data p;
@@ -444,17 +452,14 @@ int sim_cmd_receive_update_data(struct sim_gcmd *g)
 		return sim_fw_fail(g->fw, SEV_RET_INVALID_GUEST_STATE);
 	if (!guest->active)
 		return sim_fw_fail(g->fw, SEV_RET_INACTIVE);
-	if (p.hdr_len < SEVMIG_PACKET_HDR_LEN)
-		return sim_fw_fail(g->fw, SEV_RET_INVALID_LEN);
-	memcpy(&h, sim_uptr(p.hdr_uaddr), sizeof(h));
-	if (h.flags & PKT_FLAG_COMPRESSED)
-		return sim_fw_fail(g->fw, SEV_RET_UNSUPPORTED);
-	if (h.flags)
-		return sim_fw_fail(g->fw, SEV_RET_INVALID_PARAM);
-	if (p.trans_len != p.guest_len || (p.guest_len & 15u))
+	if (p.trans_len != p.guest_len || (p.guest_len & 15u) ||
+	    p.hdr_len < SEVMIG_PACKET_HDR_LEN)
 		return sim_fw_fail(g->fw, SEV_RET_INVALID_LEN);
 	if (p.guest_uaddr & 15u)
 		return sim_fw_fail(g->fw, SEV_RET_INVALID_ADDRESS);
+	memcpy(&h, sim_uptr(p.hdr_uaddr), sizeof(h));
+	if (h.flags & PKT_FLAG_COMPRESSED)
+		return sim_fw_fail(g->fw, SEV_RET_UNSUPPORTED);
 	ret = sim_packet_mac(guest->tik, h.flags, h.iv, p.trans_len,
 			     sim_uptr(p.trans_uaddr), mac);
 	if (ret)

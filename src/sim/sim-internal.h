@@ -18,6 +18,7 @@
 #ifndef SEVMIG_SIM_INTERNAL_H
 #define SEVMIG_SIM_INTERNAL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
