@@ -16,6 +16,18 @@
  *    certificate chain (OCA, CEK, PEK, PDH as 2084-byte SEV certificates,
  *    CEK signed by the world's ASK), its firmware guests, and one PSP
  *    command mutex (like the kernel's global one).
+ *  - Latency model: a host's PSP runs one command at a time on a timeline.
+ *    A command that reaches the PSP at time t starts at max(t, the finish
+ *    of the command before it) and finishes L microseconds later; its
+ *    caller returns at that finish (an absolute sleep, not a busy wait;
+ *    the locks are not held while sleeping). Commands queued by several
+ *    threads therefore complete every L whatever time their callers wake
+ *    up, so a caller that keeps commands in flight reaches 1/L commands per
+ *    second, while a serial caller (PSP, then other work, then PSP) pays L
+ *    for every command on top of its other work: idle PSP time is never
+ *    banked. The sleep cuts the calling thread's timer slack to 1 ns for
+ *    its duration (and restores it), so a return is late by the wake-up
+ *    delay only, about 20 us on an idle machine.
  *  - sevmig_sim_host_sys_ops() gives a struct sevmig_sys_ops for one host.
  *    Pass it in struct sevmig_ctx_opts.sys (or call its members directly):
  *    open("/dev/sev") and the SEV side of KVM go to that host, everything
@@ -248,8 +260,8 @@ SEVMIG_WARN_UNUSED int sevmig_sim_cert_verify(const void *cert,
  *              SEVMIG_PLATFORM_INIT (0 means INIT, as after the kernel
  *              module loaded on older kernels).
  * @config:     SEVMIG_SIM_CONFIG_* bits.
- * @latency_us: microseconds each PSP command takes (slept while holding
- *              the host's PSP mutex); 0 for none.
+ * @latency_us: microseconds each PSP command takes on the host's PSP
+ *              timeline (see "Latency model" above); 0 for none.
  */
 struct sevmig_sim_host_opts {
 	uint32_t size;
@@ -339,10 +351,11 @@ SEVMIG_WARN_UNUSED int sevmig_sim_host_cert(struct sevmig_sim_host *host,
  * sevmig_sim_host_set_latency() - change the PSP latency model.
  *
  * @host:       the host.
- * @latency_us: microseconds each later PSP command sleeps while holding
- *              the host's PSP mutex (commands of all VMs and /dev/sev fds
- *              of the host queue behind each other, as on hardware). An
- *              intra-host MOVE or COPY also takes this long, with both VMs
+ * @latency_us: microseconds each later PSP command takes on the host's
+ *              PSP timeline (see "Latency model" above: commands of all VMs
+ *              and /dev/sev fds of the host queue behind each other, as on
+ *              hardware). An intra-host MOVE or COPY also takes this long
+ *              (it is no PSP command and does not queue), with both VMs
  *              marked as migrating (so concurrent moves see -EBUSY).
  * @return 0 or a negative errno.
  *
@@ -438,7 +451,7 @@ struct sevmig_sim_host_stats {
  *
  * Errors: -EINVAL (NULL argument, size), -E2BIG.
  * Firmware: not reached.
- * Context: any thread; waits for a PSP command in flight to finish.
+ * Context: any thread; never waits for the latency model.
  */
 SEVMIG_WARN_UNUSED int
 sevmig_sim_host_stats(struct sevmig_sim_host *host,

@@ -76,7 +76,8 @@ struct sim_sev_user_data_get_id {
  *   struct sim_vm.lock  ->  struct sevmig_sim_host.psp  ->  struct sevmig_sim.lock
  *   (kvm->lock)             (the PSP command mutex)         (fd table, lists)
  *
- * Two VM locks nest only in cmd-move.c, lower address first.
+ * Two VM locks nest only in cmd-move.c, lower address first. Nothing sleeps
+ * for the latency model while holding any of them (sim_psp_wait()).
  */
 
 struct sim_key { /* a key plus its certificate */
@@ -145,6 +146,7 @@ struct sevmig_sim_host {
 	uint32_t config;
 	uint32_t pstate;           /* SEV_PSTATE_* */
 	uint64_t psp_commands;
+	uint64_t psp_free_ns;      /* latency timeline: when the PSP is idle */
 	bool psp_dead;
 	struct sevmig_sim_fault fault;
 	uint32_t fault_seen;
@@ -272,9 +274,11 @@ void sim_guest_chan_close(struct sim_guest *guest);
 /* ---- the PSP gate ---- */
 /*
  * PSP lock held. One command enters the PSP: it is refused when the PSP is
- * dead, takes the host's latency, is counted, and fails when an injected
- * fault matches. Returns 0 to run it, or a negative errno with *fw set when
- * there is a firmware status. (@done_ns: a deadline for the caller.)
+ * dead, given its slot on the host's latency timeline (*done_ns is raised
+ * to its finish time), counted, and failed when an injected fault matches.
+ * Returns 0 to run it, or a negative errno with *fw set when there is a
+ * firmware status. The caller returns no earlier than *done_ns, after it
+ * dropped its locks (sim_psp_wait()).
  */
 int sim_psp_enter(struct sevmig_sim_host *host, uint32_t kind, uint32_t cmd,
 		  uint32_t *fw, uint64_t *done_ns);
