@@ -42,10 +42,12 @@
  *    rules (writable fd, length queries, blob caps) and the firmware's.
  *  - /dev/kvm in one of two modes (struct sevmig_sim_opts.mode):
  *    KVM mode: /dev/kvm, VMs and vCPUs are real KVM objects; the simulator
- *    watches KVM_CREATE_VM / KVM_CREATE_VCPU / close to learn the fds, and
- *    answers KVM_MEMORY_ENCRYPT_OP, KVM_MEMORY_ENCRYPT_(UN)REG_REGION and
- *    KVM_ENABLE_CAP(MOVE/COPY_ENC_CONTEXT_FROM) itself. SEV VM types (2, 3)
- *    are created as real type-0 VMs and remembered as SEV types.
+ *    watches KVM_CREATE_VM / KVM_CREATE_VCPU / KVM_CREATE_DEVICE / close
+ *    to learn the fds, and answers KVM_MEMORY_ENCRYPT_OP,
+ *    KVM_MEMORY_ENCRYPT_(UN)REG_REGION and
+ *    KVM_ENABLE_CAP(MOVE/COPY_ENC_CONTEXT_FROM) itself. SEV VM types (2,
+ *    and 3 on a host with SEVMIG_SIM_CONFIG_ES) are created as real type-0
+ *    VMs and remembered as SEV types; other vCPU ioctls go to real KVM.
  *    Memory mode: /dev/kvm, VM and vCPU fds are placeholder fds; only
  *    KVM_GET_API_VERSION, KVM_CHECK_EXTENSION, KVM_CREATE_VM,
  *    KVM_CREATE_VCPU, KVM_ENABLE_CAP (EXIT_HYPERCALL, USER_SPACE_MSR,
@@ -62,6 +64,15 @@
  *    emulated: they answer -EOPNOTSUPP.
  *  - Guest memory is the VMM's own mapping: SEND_UPDATE_DATA reads the
  *    plaintext at guest_uaddr, RECEIVE_UPDATE_DATA writes plaintext there.
+ *  - A VM that was the source of a MOVE is dead, as KVM's kvm_vm_dead()
+ *    makes it (the behaviour before the 2025 "vm_bugged" change, see
+ *    docs/simulator.md): every later ioctl on its VM fd, its vCPU fds and
+ *    (KVM mode) its device fds answers -EIO; close still works.
+ *  - A SENT guest never runs again: after SEND_FINISH, KVM_RUN on any vCPU
+ *    of a VM bound to that firmware guest answers -EIO and is counted in
+ *    struct sevmig_sim_host_stats.sent_vcpu_runs. This is the simulator's
+ *    own rule, not the kernel's (KVM lets such a vCPU enter the guest), so
+ *    tests can prove a VMM never tries.
  *
  * Use in a test (error handling left out):
  *
@@ -430,6 +441,8 @@ sevmig_sim_host_inject_fault(struct sevmig_sim_host *host,
  * @guest_count:    firmware guests alive.
  * @psp_dead:       1 after a PSP timeout, else 0.
  * @vm_count:       VMs of this host the simulator tracks.
+ * @sent_vcpu_runs: KVM_RUN calls refused because the VM's firmware guest
+ *                  was SENT (see "What a host's ops table emulates").
  */
 struct sevmig_sim_host_stats {
 	uint32_t size;
@@ -439,8 +452,9 @@ struct sevmig_sim_host_stats {
 	uint32_t guest_count;
 	uint32_t psp_dead;
 	uint32_t vm_count;
+	uint64_t sent_vcpu_runs;
 };
-#define SEVMIG_SIM_HOST_STATS_SIZE_VER0 32u
+#define SEVMIG_SIM_HOST_STATS_SIZE_VER0 40u
 
 /**
  * sevmig_sim_host_stats() - read a host's counters.

@@ -21,7 +21,7 @@ SEVMIG_RECORD_VER0(struct sevmig_sim_host_opts, SEVMIG_SIM_HOST_OPTS_SIZE_VER0,
 SEVMIG_RECORD_VER0(struct sevmig_sim_fault, SEVMIG_SIM_FAULT_SIZE_VER0,
 		   reserved0);
 SEVMIG_RECORD_VER0(struct sevmig_sim_host_stats,
-		   SEVMIG_SIM_HOST_STATS_SIZE_VER0, vm_count);
+		   SEVMIG_SIM_HOST_STATS_SIZE_VER0, sent_vcpu_runs);
 
 /* ----------------------------------------------------------------- worlds */
 
@@ -303,6 +303,7 @@ SIM_EXPORT int sevmig_sim_host_stats(struct sevmig_sim_host *host,
 	s.psp_dead = host->psp_dead;
 	pthread_mutex_unlock(&host->psp);
 	s.vm_count = sim_vm_count(host);
+	s.sent_vcpu_runs = __atomic_load_n(&host->sent_runs, __ATOMIC_RELAXED);
 	sevmig_struct_out(stats, &s, (size_t)len);
 	return 0;
 }

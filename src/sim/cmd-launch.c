@@ -8,6 +8,12 @@
 
 #include "sim-internal.h"
 
+/*
+ * KVM_SEV_INIT / ES_INIT / INIT2 as sev_guest_init(), sev_guest_init2() and
+ * __sev_guest_init() check them (arch/x86/kvm/svm/sev.c), in that order.
+ * ES_INIT on a host without SEV-ES was refused by the dispatcher's
+ * -ENOTTY before the VM type is looked at.
+ */
 int sim_cmd_init(struct sim_gcmd *g)
 {
 	struct sim_vm *vm = g->vm;
@@ -19,24 +25,24 @@ int sim_cmd_init(struct sim_gcmd *g)
 	if (g->c->id == KVM_SEV_INIT2) {
 		if (!vm->need_init)
 			return -EINVAL;
+		if (vm->type != KVM_X86_SEV_VM && vm->type != KVM_X86_SEV_ES_VM)
+			return -EINVAL;
 		if (!g->c->data)
 			return -EFAULT;
 		memcpy(&d, sim_uptr(g->c->data), sizeof(d));
 		es = vm->type == KVM_X86_SEV_ES_VM;
-		for (size_t i = 0; i < ARRAY_SIZE(d.pad2); i++)
-			if (d.pad2[i])
-				return -EINVAL;
-		if (es && !(g->host->config & SEVMIG_SIM_CONFIG_ES))
-			return -EINVAL;
 	} else {
+		if (g->c->id == KVM_SEV_ES_INIT &&
+		    !(g->host->config & SEVMIG_SIM_CONFIG_ES))
+			return -ENOTTY; /* !sev_es_enabled */
 		if (vm->type != KVM_X86_DEFAULT_VM)
 			return -EINVAL;
 		es = g->c->id == KVM_SEV_ES_INIT;
-		if (es && !(g->host->config & SEVMIG_SIM_CONFIG_ES))
-			return -ENOTTY;
+		d.ghcb_version = es ? 1 : 0; /* GHCB_VERSION_MIN for ES_INIT */
 	}
+	/* No VMSA feature is supported, and the pads are not checked. */
 	if (vm->nr_vcpus || d.flags || d.vmsa_features ||
-	    d.ghcb_version > 2 || (!es && d.ghcb_version))
+	    d.ghcb_version > SIM_GHCB_VERSION_MAX || (!es && d.ghcb_version))
 		return -EINVAL;
 	if (vm->sev_active)
 		return -EINVAL;

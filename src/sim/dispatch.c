@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The syscall backend a host's struct sevmig_sys_ops points at: it routes
- * open, close, ioctl and mmap by fd kind to /dev/sev, /dev/kvm, VM and vCPU
- * handling, and everything it does not emulate to the real
+ * open, close, ioctl and mmap by fd kind to /dev/sev, /dev/kvm, VM, vCPU
+ * and device handling, and everything it does not emulate to the real
  * kernel (sevmig_sys_default()). Nothing here calls ioctl() itself.
  */
 #include <errno.h>
@@ -15,8 +15,11 @@
 
 static uint32_t sev_vm_types(const struct sevmig_sim_host *host)
 {
-	(void)host;
-	return (1u << KVM_X86_SEV_VM) | (1u << KVM_X86_SEV_ES_VM);
+	uint32_t types = 1u << KVM_X86_SEV_VM;
+
+	if (host->config & SEVMIG_SIM_CONFIG_ES) /* kvm_caps.supported_vm_types */
+		types |= 1u << KVM_X86_SEV_ES_VM;
+	return types;
 }
 
 static int mem_check_extension(const struct sevmig_sim_host *host,
@@ -45,8 +48,9 @@ static int create_vm(struct sevmig_sim_host *host, int fd, bool placeholder,
 	bool sev_type = type < 32 && ((1u << type) & sev_vm_types(host));
 	int vm_fd, ret;
 
-	if (type == KVM_X86_SNP_VM ||
-	    (placeholder && type != KVM_X86_DEFAULT_VM && !sev_type))
+	if (type != KVM_X86_DEFAULT_VM && !sev_type &&
+	    (placeholder || type == KVM_X86_SEV_ES_VM ||
+	     type == KVM_X86_SNP_VM))
 		return -EINVAL;
 	if (placeholder)
 		vm_fd = sim_placeholder_fd("sevmig-sim-vm", O_CLOEXEC);
@@ -139,6 +143,25 @@ static int create_vcpu(struct sim_vm *vm, int fd, bool placeholder,
 	return vfd;
 }
 
+/* KVM mode: learn device fds, so they die with their VM like in KVM. */
+static int create_device(struct sim_vm *vm, int fd, void *arg)
+{
+	struct sim_fd e = { .kind = SIM_FD_DEVICE, .host = vm->host, .vm = vm };
+	struct sim_kvm_create_device d;
+	int ret;
+
+	ret = sim_real()->ioctl(NULL, fd, SIM_KVM_CREATE_DEVICE, arg);
+	if (ret < 0 || !arg)
+		return ret;
+	memcpy(&d, arg, sizeof(d));
+	if (d.flags & SIM_KVM_CREATE_DEVICE_TEST)
+		return ret;
+	ret = sim_fd_register(vm->host->sim, (int)d.fd, &e);
+	if (ret)
+		sim_real()->close(NULL, (int)d.fd);
+	return ret;
+}
+
 static int vm_ioctl(struct sim_vm *vm, int fd, bool placeholder,
 		    unsigned long req, void *arg)
 {
@@ -171,6 +194,10 @@ static int vm_ioctl(struct sim_vm *vm, int fd, bool placeholder,
 		break;
 	case KVM_CREATE_VCPU:
 		return create_vcpu(vm, fd, placeholder, arg);
+	case SIM_KVM_CREATE_DEVICE:
+		if (!placeholder)
+			return create_device(vm, fd, arg);
+		break;
 	case KVM_X86_SET_MSR_FILTER:
 		if (placeholder) {
 			const struct kvm_msr_filter *f = arg;
@@ -189,17 +216,39 @@ static int vm_ioctl(struct sim_vm *vm, int fd, bool placeholder,
 	return sim_real()->ioctl(NULL, fd, req, arg);
 }
 
-/* ------------------------------------------------------------- vCPU fds */
+/* ------------------------------------------------- vCPU and device fds */
 
 static int vcpu_ioctl(struct sim_vm *vm, int fd, bool placeholder,
 		      unsigned long req, void *arg)
 {
 	if (__atomic_load_n(&vm->dead, __ATOMIC_ACQUIRE))
 		return -EIO; /* kvm_vcpu_ioctl() on a dead VM */
-	if (req == KVM_RUN && vm->need_init)
-		return -EINVAL; /* SEV VM type without KVM_SEV_INIT2 */
+	if (req == KVM_RUN) {
+		bool need_init;
+
+		/* Not the kernel's rule: a guest the firmware has SENT must
+		 * never run again, and tests count who tries. */
+		if (sim_vm_guest_sent(vm)) {
+			__atomic_add_fetch(&vm->host->sent_runs, 1,
+					   __ATOMIC_RELAXED);
+			return -EIO;
+		}
+		pthread_mutex_lock(&vm->lock);
+		need_init = vm->need_init;
+		pthread_mutex_unlock(&vm->lock);
+		if (need_init)
+			return -EINVAL; /* SEV VM type without KVM_SEV_INIT2 */
+	}
 	if (placeholder)
 		return req == KVM_SET_CPUID2 ? 0 : -ENOTTY;
+	return sim_real()->ioctl(NULL, fd, req, arg);
+}
+
+static int device_ioctl(struct sim_vm *vm, int fd, unsigned long req,
+			void *arg)
+{
+	if (__atomic_load_n(&vm->dead, __ATOMIC_ACQUIRE))
+		return -EIO; /* kvm_device_ioctl() on a dead VM */
 	return sim_real()->ioctl(NULL, fd, req, arg);
 }
 
@@ -262,6 +311,9 @@ static int sim_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 		break;
 	case SIM_FD_VCPU:
 		ret = vcpu_ioctl(e.vm, fd, e.placeholder, req, arg);
+		break;
+	case SIM_FD_DEVICE:
+		ret = device_ioctl(e.vm, fd, req, arg);
 		break;
 	default:
 		ret = sim_real()->ioctl(NULL, fd, req, arg);

@@ -225,6 +225,22 @@ uint32_t sim_vm_count(struct sevmig_sim_host *host)
 	return n;
 }
 
+bool sim_vm_guest_sent(struct sim_vm *vm)
+{
+	struct sim_guest *g;
+	uint32_t handle;
+	bool sent;
+
+	pthread_mutex_lock(&vm->lock);
+	handle = vm->sev_active ? vm->handle : 0;
+	pthread_mutex_lock(&vm->host->psp);
+	g = handle ? sim_guest_find(vm->host, handle) : NULL;
+	sent = g && g->state == SEV_GSTATE_SENT;
+	pthread_mutex_unlock(&vm->host->psp);
+	pthread_mutex_unlock(&vm->lock);
+	return sent;
+}
+
 /* ----------------------------------------------------------------- guests */
 
 struct sim_guest *sim_guest_find(struct sevmig_sim_host *host, uint32_t handle)

@@ -57,7 +57,16 @@ struct sim_sev_user_data_get_id {
 	uint8_t socket2[64];
 };
 
+struct sim_kvm_create_device {
+	uint32_t type;
+	uint32_t fd;
+	uint32_t flags;
+};
+#define SIM_KVM_CREATE_DEVICE UAPI_IOWR(KVMIO, 0xe0, 12u)
+#define SIM_KVM_CREATE_DEVICE_TEST 1u
+
 #define SIM_SEV_MAX 13u            /* SEV_MAX of Linux 6.18 psp-sev.h */
+#define SIM_GHCB_VERSION_MAX 2u    /* GHCB_VERSION_MAX of Linux 6.18 */
 #define SIM_PAGE_SIZE 4096u        /* the host kernel's PAGE_SIZE (x86) */
 #define SIM_KMALLOC_MAX (4u << 20) /* kzalloc beyond this fails: -ENOMEM */
 #define SIM_ID_LEN 64u
@@ -99,7 +108,7 @@ struct sim_guest {
 };
 
 enum sim_fd_kind { SIM_FD_NONE = 0, SIM_FD_SEV, SIM_FD_KVM, SIM_FD_VM,
-		   SIM_FD_VCPU };
+		   SIM_FD_VCPU, SIM_FD_DEVICE };
 
 struct sim_vm;
 
@@ -108,7 +117,7 @@ struct sim_fd {
 	bool writable;             /* /dev/sev opened for writing */
 	bool placeholder;          /* our own fd standing for a KVM object */
 	struct sevmig_sim_host *host;
-	struct sim_vm *vm;         /* VM and vCPU fds: a reference */
+	struct sim_vm *vm;         /* VM, vCPU and device fds: a reference */
 };
 
 struct sim_region {
@@ -141,6 +150,7 @@ struct sevmig_sim_host {
 	struct sevmig_sim_host *next;
 	struct sevmig_sim *sim;
 	uint32_t latency_us;       /* atomic */
+	uint64_t sent_runs;        /* atomic: KVM_RUN refused on a SENT guest */
 	pthread_mutex_t psp;       /* the PSP command mutex: everything below */
 	uint8_t api_major, api_minor, build;
 	uint32_t config;
@@ -261,6 +271,8 @@ void sim_vm_put(struct sim_vm *vm);
 /* The VM of VM fd @fd with a reference taken, or NULL. */
 struct sim_vm *sim_vm_get_fd(struct sevmig_sim *sim, int fd);
 uint32_t sim_vm_count(struct sevmig_sim_host *host);
+/* Is the firmware guest of @vm in SENT? Takes the VM and PSP locks. */
+bool sim_vm_guest_sent(struct sim_vm *vm);
 
 /* ---- firmware guests (PSP lock held) ---- */
 struct sim_guest *sim_guest_find(struct sevmig_sim_host *host,

@@ -405,6 +405,100 @@ static void r4_1_sev_vm_type_needs_init2(void **state)
 	vm_close(ret);
 }
 
+struct init2 { /* struct kvm_sev_init */
+	uint64_t vmsa_features;
+	uint32_t flags;
+	uint16_t ghcb_version, pad1;
+	uint32_t pad2[8];
+};
+
+/* sev_guest_init2() / __sev_guest_init(): INIT2 only on a type-2/3 VM that
+ * still needs it, its argument copied (EFAULT), no vCPU yet, flags and
+ * vmsa_features 0 (nothing supported for plain SEV), ghcb_version 0 for
+ * plain SEV; the pads are not looked at. */
+static void r4_1_init2_argument_rules(void **state)
+{
+	struct init2 d = { 0 };
+	int vm = th_ioctl_val(&H, H.kvm, KVM_CREATE_VM, KVM_X86_SEV_VM), v0;
+
+	(void)state;
+	if (real && vm < 0)
+		skip(); /* kernel without KVM_X86_SEV_VM */
+	assert_true(vm >= 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT2, NULL, NULL), -EFAULT);
+	d.ghcb_version = 1;
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT2, &d, NULL), -EINVAL);
+	d.ghcb_version = 0;
+	d.vmsa_features = 1;
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT2, &d, NULL), -EINVAL);
+	d.vmsa_features = 0;
+	d.pad1 = 0xffff;
+	d.pad2[7] = 0xffffffffu;
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT2, &d, NULL), 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT2, &d, NULL), -EINVAL);
+	vm_close(vm);
+	/* Not on a type-0 VM, and not after a vCPU exists. */
+	vm = th_vm(&H, KVM_X86_DEFAULT_VM);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT2, &d, NULL), -EINVAL);
+	vm_close(vm);
+	vm = th_vm(&H, KVM_X86_SEV_VM);
+	v0 = th_vcpu(&H, vm, 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT2, &d, NULL), -EINVAL);
+	H.ops.close(H.ops.opaque, v0);
+	vm_close(vm);
+}
+
+/* sim-only: a host without SEV-ES. sev_mem_enc_ioctl() answers ES_INIT
+ * with ENOTTY before sev_guest_init() looks at the VM type, and KVM offers
+ * no SEV-ES VM type (kvm_caps.supported_vm_types). */
+static void r4_1_no_es_host(void **state)
+{
+	int vm, types;
+
+	(void)state;
+	SIM_ONLY();
+	vm = th_vm(&H, KVM_X86_SEV_VM);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_ES_INIT, NULL, NULL), -ENOTTY);
+	vm_close(vm);
+	types = th_ioctl_val(&H, H.kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+	assert_true(types > 0);
+	assert_true(types & (1 << KVM_X86_SEV_VM));
+	assert_false(types & (1 << KVM_X86_SEV_ES_VM));
+	assert_int_equal(th_ioctl_val(&H, H.kvm, KVM_CREATE_VM,
+				      KVM_X86_SEV_ES_VM), -EINVAL);
+}
+
+/* sim-only: a host with SEV-ES: the type-3 VM, INIT2's GHCB version (at
+ * most 2), and the legacy ES_INIT on a type-0 VM. */
+static void r4_1_es_host_init(void **state)
+{
+	struct sevmig_sim_host_opts o = { .size = sizeof(o),
+					  .config = SEVMIG_SIM_CONFIG_ES };
+	struct init2 d = { .ghcb_version = 3 };
+	struct th e;
+	int vm, types;
+
+	(void)state;
+	SIM_ONLY();
+	th_open(&e, world, &o);
+	types = th_ioctl_val(&e, e.kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+	assert_true(types & (1 << KVM_X86_SEV_ES_VM));
+	vm = th_vm(&e, KVM_X86_SEV_ES_VM);
+	assert_int_equal(th_op(&e, vm, KVM_SEV_INIT2, &d, NULL), -EINVAL);
+	d.ghcb_version = 2;
+	assert_int_equal(th_op(&e, vm, KVM_SEV_INIT2, &d, NULL), 0);
+	e.ops.close(e.ops.opaque, vm);
+	vm = th_vm(&e, KVM_X86_DEFAULT_VM);
+	assert_int_equal(th_op(&e, vm, KVM_SEV_ES_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op(&e, vm, KVM_SEV_INIT, NULL, NULL), -EINVAL);
+	e.ops.close(e.ops.opaque, vm);
+	vm = th_vm(&e, KVM_X86_SEV_VM);
+	assert_int_equal(th_op(&e, vm, KVM_SEV_ES_INIT, NULL, NULL), -EINVAL);
+	e.ops.close(e.ops.opaque, vm);
+	th_close(&e);
+}
+
 /* ---------------------------------------------------------------- §3.4 */
 
 static void r3_4_launch_state_machine(void **state)
@@ -1056,6 +1150,9 @@ int main(int argc, char **argv)
 		RULE(r4_2_stored_sev_fd_must_stay_open, "§4.2/§8.10 later commands use the stored fd number (EBADF once closed)"),
 		RULE(r4_1_init_rules, "§4.1 KVM_SEV_INIT: once only, before vCPUs (EINVAL)"),
 		RULE(r4_1_sev_vm_type_needs_init2, "§4.1 SEV VM type: legacy INIT EINVAL, KVM_RUN EINVAL until INIT2, INIT2 flags 0"),
+		RULE(r4_1_init2_argument_rules, "§4.1 INIT2: type 2/3 needing it, EFAULT, no vCPUs, flags/vmsa_features/ghcb_version checked, pads not (sev_guest_init2)"),
+		RULE(r4_1_no_es_host, "§4.1 no SEV-ES: ES_INIT ENOTTY before the type check, no type-3 VMs [sim]"),
+		RULE(r4_1_es_host_init, "§4.1 SEV-ES host: type-3 INIT2 with ghcb_version <= 2, legacy ES_INIT on type 0 only [sim]"),
 		RULE(r3_4_launch_state_machine, "§3.4 LAUNCH_FINISH from LUPDATE: INVALID_GUEST_STATE; MEASURE query 48"),
 		RULE(r3_4_launch_update_alignment, "§3.4 LAUNCH_UPDATE_DATA of length 0: EINVAL"),
 		RULE(r4_3_send_start_length_query, "§4.3 SEND_START length query: EIO + INVALID_LEN, 128"),
