@@ -364,7 +364,7 @@ _Static_assert(sizeof(struct kvm_enc_region) == 16, "enc_region");
 #define SEV_GSTATE_RUPDATE 5u
 #define SEV_GSTATE_SENT    6u
 
-/* Field offsets the PSP layer relies on (kernel-interfaces.md §3.1, §4.1). */
+/* Field offsets the PSP layer relies on (uapi linux/psp-sev.h and kvm.h). */
 _Static_assert(offsetof(struct sev_user_data_pdh_cert_export,
 			cert_chain_address) == 12, "pdh chain address");
 _Static_assert(offsetof(struct sev_user_data_pdh_cert_export,
