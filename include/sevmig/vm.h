@@ -171,8 +171,10 @@ const char *sevmig_vm_state_name(uint32_t state);
  *         a non-zero tail), -ENODEV (the handle has no platform), -ESTALE
  *         (the VM was moved away or torn down: it has no guest any more),
  *         and the common errors of the raw guest commands (psp.h).
- * Firmware: GUEST_STATUS; INVALID_GUEST when no guest is bound to the VM
- *         yet (no LAUNCH_START or RECEIVE_START).
+ * Firmware: GUEST_STATUS; INVALID_GUEST when the handle KVM holds is no
+ *         longer a guest of the firmware. A VM with no guest started yet
+ *         (no LAUNCH_START or RECEIVE_START) answers -EBADF: KVM has no
+ *         /dev/sev descriptor for it until then.
  * Context: any thread; blocks for one PSP command.
  */
 SEVMIG_WARN_UNUSED int
