@@ -463,8 +463,9 @@ static void rule_source_kind(struct verdict *v, const struct side *s,
 		       s->vm->vm_fd);
 	else if (!s->sev_type || s->sev_type == VM_SEV_ANY)
 		refuse(v, SEVMIG_REASON_SEV_TYPE_UNKNOWN, -ENODATA,
-		       "the %s, VM fd %d, has %s: %s", who, s->vm->vm_fd,
-		       sev_type_name(s->sev_type),
+		       "the %s, VM fd %d (%s): %s", who, s->vm->vm_fd,
+		       s->sev_type ? "an SEV context of unknown kind" :
+				     "SEV type not known",
 		       sevmig_reason_string(SEVMIG_REASON_SEV_TYPE_UNKNOWN));
 }
 
