@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/param_build.h>
@@ -306,37 +307,43 @@ int simc_hmac(const uint8_t *key, size_t klen, const void *a, size_t alen,
 }
 
 /*
- * NIST SP 800-108 KDF in counter mode with HMAC-SHA256, one block, 128-bit
- * output: HMAC(key, [1]_32 || label || 0x00 || context || [128]_32), with
- * big-endian 32-bit counter and length as SP 800-108 writes them, truncated
- * to 16 bytes. Both ends of a simulated transport use this same function.
+ * The SEV KDF: NIST SP 800-108 in counter mode with HMAC-SHA256 as the PRF,
+ * one block for a 128-bit key:
+ *   HMAC(key, [i=1]_32 || label || 0x00 || context || [L=128]_32)
+ * truncated to 16 bytes, with i and L written LITTLE-endian, as AMD's
+ * firmware (nist_kdf_prf() hashes its uint32_t fields in place on the
+ * little-endian PSP), AMD's sev-tool (kdf()) and virtee/sev
+ * (Key::derive(), to_le_bytes) all do; SP 800-108 itself leaves the
+ * encoding to the implementation.
  */
 int simc_kdf(const uint8_t *key, size_t klen, const char *label,
 	     const uint8_t *ctx, size_t ctxlen, uint8_t out[16])
 {
 	uint8_t msg[4 + 64 + 1 + 64 + 4], full[32];
 	size_t llen = strlen(label), n = 0;
+	const uint32_t i = 1, l = 128;
 	int ret;
 
 	if (llen > 64 || ctxlen > 64)
 		return -EINVAL;
-	msg[n++] = 0;
-	msg[n++] = 0;
-	msg[n++] = 0;
-	msg[n++] = 1;
+	msg[n++] = (uint8_t)i;
+	msg[n++] = (uint8_t)(i >> 8);
+	msg[n++] = (uint8_t)(i >> 16);
+	msg[n++] = (uint8_t)(i >> 24);
 	memcpy(msg + n, label, llen);
 	n += llen;
 	msg[n++] = 0;
 	if (ctxlen)
 		memcpy(msg + n, ctx, ctxlen);
 	n += ctxlen;
-	msg[n++] = 0;
-	msg[n++] = 0;
-	msg[n++] = 0;
-	msg[n++] = 128;
+	msg[n++] = (uint8_t)l;
+	msg[n++] = (uint8_t)(l >> 8);
+	msg[n++] = (uint8_t)(l >> 16);
+	msg[n++] = (uint8_t)(l >> 24);
 	ret = simc_hmac(key, klen, msg, n, NULL, 0, full);
 	if (!ret)
 		memcpy(out, full, 16);
+	OPENSSL_cleanse(full, sizeof(full));
 	return ret;
 }
 
