@@ -306,11 +306,13 @@ static uint32_t load_type(const struct sevmig_vm *vm)
 }
 
 /*
- * The handle's SEV type, asking GUEST_STATUS once when it is not known:
- * success gives SEV or SEV-ES by the policy's ES bit, ENOTTY means no SEV
- * context (KVM checks that before the firmware), EPERM an SNP VM (KVM
- * refuses every pre-SNP command there), INVALID_GUEST a context without a
- * guest yet. Anything else leaves it unknown.
+ * The handle's SEV type, asking GUEST_STATUS when it is not known: success
+ * gives SEV or SEV-ES by the policy's ES bit; ENOTTY means no SEV context
+ * (KVM checks that before anything else); EPERM an SNP VM (KVM refuses
+ * every pre-SNP command there); EBADF a context without a launch or receive
+ * yet (KVM then has no /dev/sev descriptor stored for the VM: INIT alone,
+ * or a moved-into VM), and INVALID_GUEST a context without a guest: the VM
+ * type tells its kind, if anything does. Anything else leaves it unknown.
  */
 static uint32_t learn_type(struct sevmig_vm *vm, uint32_t *ret_fw)
 {
@@ -337,7 +339,8 @@ static uint32_t learn_type(struct sevmig_vm *vm, uint32_t *ret_fw)
 		t = SEVMIG_SEV_TYPE_NONE;
 	} else if (ret == -EPERM) {
 		t = SEVMIG_SEV_TYPE_SNP;
-	} else if (ret == -EIO && fw == SEV_RET_INVALID_GUEST) {
+	} else if (ret == -EBADF ||
+		   (ret == -EIO && fw == SEV_RET_INVALID_GUEST)) {
 		t = type_of_vm_type(vm->vm_type);
 	} else {
 		if (ret_fw && fw)
@@ -350,7 +353,8 @@ static uint32_t learn_type(struct sevmig_vm *vm, uint32_t *ret_fw)
 	sevmig_log(vm->ctx, SEVMIG_LOG_INFO,
 		   "VM fd %d: SEV type from GUEST_STATUS: %s%s", vm->vm_fd,
 		   sev_type_name(t),
-		   ret == -ENOTTY ? " (KVM's ENOTTY answer, logged above, is how a VM without a context answers)" : "");
+		   ret == -ENOTTY ? " (KVM's ENOTTY answer, logged above, is how a VM without a context answers)" :
+		   ret == -EBADF ? " (KVM's EBADF answer, logged above, is how a context without a launch answers)" : "");
 	{
 		uint32_t cur = load_type(vm);
 

@@ -54,9 +54,11 @@ extern "C" {
  *
  * What a handle is (SEV, SEV-ES, SNP, or no context) comes from
  * sevmig_vm_opts.sev_type, from an earlier move or mirror, or, when none of
- * those said it, from one GUEST_STATUS through the handle's platform
- * (policy bit ES; ENOTTY means no context; EPERM means SNP). The answer is
- * remembered.
+ * those said it, from GUEST_STATUS through the handle's platform: policy
+ * bit ES tells SEV-ES from SEV, ENOTTY means no context, EPERM means SNP,
+ * and EBADF or INVALID_GUEST mean a context without a launched guest
+ * (whose kind only sevmig_vm_opts.vm_type can tell; asked again next time).
+ * A known answer is remembered.
  *
  * @dst:         the destination handle (a VM created for the purpose, with
  *               no SEV setup of its own).

@@ -396,6 +396,7 @@ static void test_learn_type(void **state)
 		status_call(30, &inval_guest),
 		status_call(30, &inval_guest),	/* a context of unknown kind */
 		status_call(30, &inval_guest),	/* is asked again each time */
+		status_call(31, &badf),	/* INIT, no launch: a context */
 		status_call(31, &badf),
 		status_call(32, &fwerr),
 		status_call(33, &sev),
@@ -439,12 +440,14 @@ static void test_learn_type(void **state)
 	assert_int_equal(move_check(vm, s), SEVMIG_REASON_DEST_HAS_CONTEXT);
 	assert_int_equal(move_check(d, vm), SEVMIG_REASON_SEV_TYPE_UNKNOWN);
 	sevmig_vm_free(vm);
-	/* Errors leave it unknown; a firmware status is reported. */
+	/* EBADF: KVM has a context but no /dev/sev fd for it (no launch). */
 	vm = mk_full(ctx, 31, 0, 0, p, 40);
 	assert_int_equal(sevmig_vm_sev_type(vm, &t, &fw), 0);
 	assert_int_equal(t, 0);
 	assert_int_equal(fw, 0);
+	assert_int_equal(move_check(vm, s), SEVMIG_REASON_DEST_HAS_CONTEXT);
 	sevmig_vm_free(vm);
+	/* Other errors leave it unknown; a firmware status is reported. */
 	vm = mk_full(ctx, 32, 0, 0, p, 40);
 	assert_int_equal(sevmig_vm_sev_type(vm, &t, &fw), 0);
 	assert_int_equal(t, 0);
