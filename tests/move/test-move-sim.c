@@ -43,6 +43,14 @@ static struct sevmig_platform *plat;
 static uint8_t *mem;
 static char log_text[1 << 16];
 
+static uint16_t u16_at(size_t off)
+{
+	uint16_t v;
+
+	memcpy(&v, mem + off, sizeof(v));
+	return v;
+}
+
 static bool kvm_mode(void)
 {
 	return mode == SEVMIG_SIM_MODE_KVM;
@@ -266,7 +274,7 @@ static void move_guest(bool es)
 		assert_int_equal(kg_memslot(&H.ops, src, mem), 0);
 		assert_int_equal(kg_vcpu_reset(&H.ops, sv[0].fd), 0);
 		assert_int_equal(kg_run(&H.ops, sv[0].fd, sv[0].run, &out), 0);
-		assert_int_equal(*(uint16_t *)(mem + KG_RESULT), 0x1234);
+		assert_int_equal(u16_at(KG_RESULT), 0x1234);
 	}
 	attach(s, sv, n);
 	/* Plain SEV: the VMM carries vCPU state, before the move. */
@@ -300,7 +308,7 @@ static void move_guest(bool es)
 	assert_int_equal(t, es ? SEVMIG_SEV_TYPE_SEV_ES : SEVMIG_SEV_TYPE_SEV);
 	/* The firmware guest lives on, in the destination; memory intact. */
 	assert_int_equal(stats().guest_count, 1);
-	assert_int_equal(*(uint16_t *)(mem + KG_MARKER), 0x1233);
+	assert_int_equal(u16_at(KG_MARKER), 0x1233);
 	assert_int_equal(th_op(&H, dst, KVM_SEV_INIT, NULL, NULL), -EINVAL);
 	/* KVM considers the source dead; the handle refuses it anyway. */
 	assert_int_equal(th_op(&H, src, KVM_SEV_GUEST_STATUS, &gs, NULL), -EIO);
