@@ -998,6 +998,8 @@ SEVMIG_EXPORT int sevmig_vm_mirror_create(struct sevmig_vm *primary,
 					  "kvm_fd %d is not a descriptor", kvm_fd);
 	fd = sevmig_sys_ioctl_val(primary->ctx, kvm_fd, KVM_CREATE_VM,
 				  KVM_X86_DEFAULT_VM);
+	if (fd < 0 && refused_reasons)
+		*refused_reasons = 0;
 	if (fd < 0)
 		return sevmig_err(primary->ctx, fd,
 				  "%s: KVM_CREATE_VM on fd %d: %s", __func__,
@@ -1013,6 +1015,8 @@ SEVMIG_EXPORT int sevmig_vm_mirror_create(struct sevmig_vm *primary,
 	ret = sevmig_vm_new(primary->ctx, &o, &m);
 	if (ret) {
 		(void)sevmig_sys_close(primary->ctx, fd);
+		if (refused_reasons)
+			*refused_reasons = 0;
 		return ret;
 	}
 	m->owns_fd = true;

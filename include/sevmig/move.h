@@ -112,11 +112,13 @@ SEVMIG_WARN_UNUSED int sevmig_vm_move_check(struct sevmig_vm *dst,
  * @dst:         the destination handle.
  * @src:         the source handle.
  * @flags:       must be 0.
- * @refused_reasons: optional; written only when the move was refused (by
- *               a rule or by KVM): the SEVMIG_REASON_* bits that explain it
- *               (KERNEL_REFUSED or ES_VMSA when KVM refused a rule the
- *               library could not check). Not a ret_* output: it describes
- *               a failure, and is left untouched on success.
+ * @refused_reasons: optional; written when the call fails after its
+ *               arguments were accepted: the SEVMIG_REASON_* bits that
+ *               explain the refusal (KERNEL_REFUSED or ES_VMSA when KVM
+ *               refused a rule the library could not check), or 0 when
+ *               only the errno does (-EBADF, -EIO, ...). Not a ret_*
+ *               output: it describes a failure, and is left untouched on
+ *               success and on argument errors.
  * @return 0 or a negative errno.
  *
  * Errors: -EINVAL (NULL argument, flags, handles of different contexts;

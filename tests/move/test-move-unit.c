@@ -894,8 +894,10 @@ static void test_mirror_create(void **state)
 	uint64_t r = 0;
 
 	(void)state;
+	r = 0x99;
 	assert_int_equal(sevmig_vm_mirror_create(p, KVM_FD, 0, &m, &r), -EMFILE);
 	assert_null(m);
+	assert_int_equal(r, 0);
 	assert_int_equal(sevmig_vm_mirror_create(p, KVM_FD, 0, &m, &r), -EINVAL);
 	assert_null(m);
 	assert_int_equal(r, SEVMIG_REASON_KERNEL_REFUSED);
