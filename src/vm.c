@@ -221,7 +221,7 @@ SEVMIG_EXPORT int sevmig_vm_guest_status(struct sevmig_vm *vm,
 		return ret;
 	ret = sevmig_psp_guest_status(vm->platform, vm->vm_fd, ret_status,
 				      ret_fw_error);
-	if (ret == -EBADF && vm->moved_in)
+	if (ret == -EBADF && __atomic_load_n(&vm->moved_in, __ATOMIC_ACQUIRE))
 		sevmig_log(vm->ctx, SEVMIG_LOG_ERR,
 			   "%s: VM fd %d took its context by an intra-host move, and KVM does not give a moved-into VM the /dev/sev descriptor its firmware commands need",
 			   __func__, vm->vm_fd);
