@@ -39,7 +39,7 @@ SEVMIG_RECORD_VER0(struct sevmig_policy_info, SEVMIG_POLICY_INFO_SIZE_VER0,
 		   api_minor);
 SEVMIG_RECORD_VER0(struct sevmig_preflight_args,
 		   SEVMIG_PREFLIGHT_ARGS_SIZE_VER0, target_api_minor);
-SEVMIG_RECORD_VER0(struct sevmig_vm_opts, SEVMIG_VM_OPTS_SIZE_VER0, platform);
+SEVMIG_RECORD_VER0(struct sevmig_vm_opts, SEVMIG_VM_OPTS_SIZE_VER0, sev_type);
 SEVMIG_RECORD_VER0(struct sevmig_channel_ops, SEVMIG_CHANNEL_OPS_SIZE_VER0,
 		   cancel);
 SEVMIG_RECORD_VER0(struct sevmig_mig_stats, SEVMIG_MIG_STATS_SIZE_VER0,

@@ -190,6 +190,23 @@ static const char *const reason_texts[] = {
 	[36] = "the MSR filter that routes MSR_KVM_MIGRATION_CONTROL to userspace is not installed: sevmig_vm_set_msr_filter() was not called, or its last call failed",
 	[37] = "the guest was not offered the migration features in CPUID: sevmig_vm_cpuid_apply() was not called, or was called before the exits and the MSR filter were in place",
 	[38] = "the VM is not live: it is being sent or received, was sent or moved away, or was torn down",
+	[39] = "the source and the destination are the same VM",
+	[40] = "the source VM cannot give its encryption context: it was sent, moved away or torn down, or a cross-host migration of it is in progress",
+	[41] = "the destination VM was sent, moved away or torn down, or a cross-host migration of it is in progress",
+	[42] = "the source VM has no SEV encryption context: it is not an SEV guest (no KVM_SEV_INIT, INIT2 or launch), or its context was moved away",
+	[43] = "the destination VM already has an SEV encryption context (KVM_SEV_INIT or INIT2 was run on it, or it is a mirror): create it without any SEV setup",
+	[44] = "the two VMs were created with different KVM VM types (KVM_CREATE_VM), and KVM moves a context only between VMs of the same type",
+	[45] = "SEV-SNP guests cannot be moved or mirrored: KVM does not carry the SNP guest context",
+	[46] = "the library cannot tell whether the VM is SEV, SEV-ES or SNP: set sevmig_vm_opts.sev_type, or give the handle the platform the VM was started with",
+	[47] = "SEV-ES: the destination must have exactly as many vCPUs as the source (register them with sevmig_vm_vcpu_add() on both)",
+	[48] = "SEV-ES: KVM refused the move although the vCPU counts match: every source vCPU must have its state encrypted (LAUNCH_UPDATE_VMSA) and the VMs' real vCPU counts must equal the registered ones",
+	[49] = "a vCPU of the VM may be running: stop every vCPU thread and call sevmig_vm_pause() first (KVM would wait for a running vCPU)",
+	[50] = "the VM is a mirror: a mirror shares its primary's encryption context and cannot be moved, mirrored, migrated or used as a move destination",
+	[51] = "the VM has mirrors: a primary cannot be moved, and is torn down only after its mirrors, which share its encryption context",
+	[52] = "a mirror must be created before it has vCPUs: KVM sets up vCPUs for the encryption context they are created with",
+	[53] = "the two handles were created with different guest physical address widths (sevmig_vm_opts.phys_bits), so the page-state tracker cannot be handed over",
+	[54] = "KVM kept answering busy (another move or mirror of either VM, vCPU creation in flight, or no room in the SEV ASID cgroup) after the bounded retries",
+	[55] = "KVM refused for a rule the library could not check beforehand (see the log for which rules were not known)",
 };
 
 SEVMIG_EXPORT const char *sevmig_reason_string(uint64_t reason)

@@ -152,6 +152,28 @@ const char *sevmig_fw_status_name(uint32_t status);
 #define SEVMIG_REASON_MSR_FILTER_MISSING      (1ULL << 36)
 #define SEVMIG_REASON_CPUID_NOT_OFFERED       (1ULL << 37)
 #define SEVMIG_REASON_VM_NOT_LIVE             (1ULL << 38)
+/*
+ * Intra-host moves and mirrors: sevmig_vm_move_check(), sevmig_vm_move_from(),
+ * sevmig_vm_mirror_check(), sevmig_vm_mirror_from(), sevmig_vm_mirror_create(),
+ * sevmig_vm_teardown() (HAS_MIRRORS) and sevmig_vm_readiness() (IS_MIRROR).
+ */
+#define SEVMIG_REASON_SAME_VM                 (1ULL << 39)
+#define SEVMIG_REASON_SOURCE_NOT_LIVE         (1ULL << 40)
+#define SEVMIG_REASON_DEST_NOT_LIVE           (1ULL << 41)
+#define SEVMIG_REASON_SOURCE_NOT_SEV          (1ULL << 42)
+#define SEVMIG_REASON_DEST_HAS_CONTEXT        (1ULL << 43)
+#define SEVMIG_REASON_VM_TYPE_MISMATCH        (1ULL << 44)
+#define SEVMIG_REASON_SNP                     (1ULL << 45)
+#define SEVMIG_REASON_SEV_TYPE_UNKNOWN        (1ULL << 46)
+#define SEVMIG_REASON_ES_VCPU_COUNT           (1ULL << 47)
+#define SEVMIG_REASON_ES_VMSA                 (1ULL << 48)
+#define SEVMIG_REASON_VCPUS_RUNNING           (1ULL << 49)
+#define SEVMIG_REASON_IS_MIRROR               (1ULL << 50)
+#define SEVMIG_REASON_HAS_MIRRORS             (1ULL << 51)
+#define SEVMIG_REASON_MIRROR_HAS_VCPUS        (1ULL << 52)
+#define SEVMIG_REASON_PHYS_BITS_MISMATCH      (1ULL << 53)
+#define SEVMIG_REASON_CONTENDED               (1ULL << 54)
+#define SEVMIG_REASON_KERNEL_REFUSED          (1ULL << 55)
 
 /**
  * sevmig_reason_string() - describe one reason bit.
