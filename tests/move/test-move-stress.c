@@ -55,15 +55,6 @@ struct slot {
 	uint32_t policy;
 };
 
-/*
- * The simulator's mirror copy writes the new mirror's owner under the two
- * VMs' locks only, while its move scans every VM's owner under the world
- * lock: a data race inside libsevmig-sim (not the library), which TSan
- * reports. Under TSan, mirrors are therefore made while no move runs; the
- * plain build keeps them overlapping.
- */
-static pthread_rwlock_t sim_copy_vs_move = PTHREAD_RWLOCK_INITIALIZER;
-
 static struct th H;
 static struct sevmig_ctx *ctx;
 static struct sevmig_platform *plat;
@@ -138,11 +129,7 @@ static void try_move(struct slot *s)
 		put(src);
 		return;
 	}
-	if (UNDER_TSAN)
-		pthread_rwlock_rdlock(&sim_copy_vs_move);
 	ret = sevmig_vm_move_from(dst->h, src->h, 0, &why);
-	if (UNDER_TSAN)
-		pthread_rwlock_unlock(&sim_copy_vs_move);
 	if (!ret) {
 		struct ref_vm *old;
 
@@ -177,11 +164,7 @@ static void try_mirror(struct slot *s)
 	uint64_t why = 0;
 	int ret;
 
-	if (UNDER_TSAN)
-		pthread_rwlock_wrlock(&sim_copy_vs_move);
 	ret = sevmig_vm_mirror_create(p->h, H.kvm, 0, &m, &why);
-	if (UNDER_TSAN)
-		pthread_rwlock_unlock(&sim_copy_vs_move);
 	if (!ret) {
 		__atomic_add_fetch(&mirrors_ok, 1, __ATOMIC_RELAXED);
 		if (sevmig_vm_teardown(m, 0))
