@@ -427,18 +427,14 @@ static int verify_usage_error(const char *arg, const char *msg)
 /* 0, or an exit code (usage error, or --help answered). */
 static int verify_parse_args(int argc, char **argv, struct verify_args *a)
 {
-	static const struct {
+	const struct {
 		const char *opt;
-		size_t off;
+		const char **dst;
 	} files[] = {
-		{ "--pdh", offsetof(struct verify_args, pdh) },
-		{ "--chain", offsetof(struct verify_args, chain) },
-		{ "--pek", offsetof(struct verify_args, pek) },
-		{ "--oca", offsetof(struct verify_args, oca) },
-		{ "--cek", offsetof(struct verify_args, cek) },
-		{ "--amd-chain", offsetof(struct verify_args, amd) },
-		{ "--ask", offsetof(struct verify_args, ask) },
-		{ "--ark", offsetof(struct verify_args, ark) },
+		{ "--pdh", &a->pdh }, { "--chain", &a->chain },
+		{ "--pek", &a->pek }, { "--oca", &a->oca }, { "--cek", &a->cek },
+		{ "--amd-chain", &a->amd }, { "--ask", &a->ask },
+		{ "--ark", &a->ark },
 	};
 
 	memset(a, 0, sizeof(*a));
@@ -472,7 +468,7 @@ static int verify_parse_args(int argc, char **argv, struct verify_args *a)
 		if (f == sizeof(files) / sizeof(files[0]))
 			return verify_usage_error(argv[i],
 						  "unexpected argument");
-		*(const char **)((char *)a + files[f].off) = argv[++i];
+		*files[f].dst = argv[++i];
 	}
 	if (!a->pdh)
 		return verify_usage_error(NULL, "--pdh FILE is required");
