@@ -214,6 +214,9 @@ static void pair_new(struct pair *p, size_t pages, uint32_t l_us, uint32_t nch)
 	side_new(p->sim, &p->src, pages, l_us, true, false);
 	side_new(p->sim, &p->dst, pages, l_us, false, false);
 	CHECK(sevmig_sim_amd_chain(p->sim, p->amd, sizeof(p->amd), &p->amd_len));
+	/* The simulator's root (ASK || ARK, 832 B each) is not AMD's. */
+	CHECK(sevmig_ctx_add_ark(p->src.ctx, p->amd + p->amd_len / 2,
+				 p->amd_len / 2, 0));
 	p->nch = nch;
 	for (uint32_t i = 0; i < nch; i++) {
 		int bufsz = 4 << 20;
@@ -362,6 +365,7 @@ static void solo_new(struct solo *o, size_t pages, bool shared, bool stub)
 	if (shared)
 		share_all(&o->src);
 	CHECK(sevmig_sim_amd_chain(o->sim, amd, sizeof(amd), &amd_len));
+	CHECK(sevmig_ctx_add_ark(o->src.ctx, amd + amd_len / 2, amd_len / 2, 0));
 	CHECK(sevmig_hello_export(o->dst.p, amd, amd_len, NULL, 0, &hello_len,
 				  NULL));
 	o->hello = malloc(hello_len);

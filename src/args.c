@@ -14,7 +14,8 @@
 
 /* Every public record's first published size, checked against its layout. */
 SEVMIG_RECORD_VER0(struct sevmig_sys_ops, SEVMIG_SYS_OPS_SIZE_VER0, fsync);
-SEVMIG_RECORD_VER0(struct sevmig_ctx_opts, SEVMIG_CTX_OPTS_SIZE_VER0, reserved0);
+SEVMIG_RECORD_VER0(struct sevmig_ctx_opts, SEVMIG_CTX_OPTS_SIZE_VER0,
+		   verify_opaque);
 SEVMIG_RECORD_VER0(struct sevmig_host_caps, SEVMIG_HOST_CAPS_SIZE_VER0,
 		   es_cross_host_reasons);
 SEVMIG_RECORD_VER0(struct sevmig_tracker_sync_info,
