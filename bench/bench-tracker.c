@@ -1,22 +1,43 @@
 // SPDX-License-Identifier: MIT
 /*
- * Page-state tracker benchmark (issue 4). Prints figures; it is not a timed
- * test. Every workload runs on the tracker and on two baselines in the same
- * process:
+ * Page-state tracker benchmark. Prints figures; it is not a timed test.
+ *
+ * Targets, each measured in this run (PASS/MISS printed beside each):
+ *  T1 one real exit to userspace and back on /dev/kvm (bench/kvm-exit.c),
+ *     the yardstick: skipped cleanly when /dev/kvm is absent;
+ *  T2 the cost of one update (a DMA buffer of 1-4 pages, sometimes more,
+ *     decrypted or re-encrypted at a random place of a 64 GiB guest, the
+ *     log on as during a migration), hot (back to back) and with the
+ *     caches evicted before each update: hot <= 2 %, evicted <= 10 % of
+ *     T1;
+ *  T3 that cost as the live ranges grow: at 10,000 no more than 1.5x the
+ *     cost at 10 (hot);
+ *  T4 the longest time one update holds the lock on a 1 TiB guest,
+ *     however fragmented (re-encrypting or decrypting everything, reset,
+ *     decoding a full-window record, with the log on): <= 1 ms, seen as
+ *     the longest wait of a second thread that takes the lock in a loop;
+ *  T5 an update that changes nothing right after a sync, log on against
+ *     log off (the log must cost nothing when nothing flips).
+ *
+ * Context (no speed target any more; the list comparison measures the
+ * trace as much as the tracker, so each figure states its live ranges),
+ * every workload on the tracker and on two baselines in the same process:
  *  - list:   a sorted doubly-linked list of shared ranges searched
  *            linearly from the head (the structure of the earlier QEMU
  *            patches, with their coalescing bugs fixed);
  *  - bitmap: a flat bitmap, one bit per page of the guest.
- *
  *  1. a Linux SEV guest boot trace (64 GiB, 16 vCPUs), ~20,000 hypercalls;
  *  2. random 4 KiB toggles over 1 TiB;
  *  3. alternating pages over 1 TiB (the range-count worst case);
  *  4. a send-loop classification pass over 1 TiB (runs, not pages) in the
  *     workload-1 state scaled to 1 TiB, and fully fragmented.
  *
- * Usage: bench-tracker [smoke]   (smoke: tiny sizes, a few seconds)
+ * Usage: bench-tracker [smoke] [targets|context|1|2|3|4]
+ *        (smoke: tiny sizes, a few seconds)
  */
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +45,8 @@
 #include <time.h>
 
 #include <sevmig/sevmig.h>
+
+#include "kvm-exit.h"
 
 #define GIB (UINT64_C(1) << 18)	/* in 4 KiB pages */
 #define MIB_PAGES 256
@@ -427,9 +450,9 @@ static void workload1(void)
 	       tl / ops * 1e9, mib(peak_l), l.n);
 	printf("  %-8s %12.0f ops/s %10.1f ns/op  peak %8.3f MiB\n", "bitmap",
 	       ops / tb, tb / ops * 1e9, mib((max_gfn + 7) / 8));
-	printf("  ratio tracker/list %.0fx, tracker/bitmap %.2fx"
-	       "  [target >= 100x list: %s]\n", tl / tt, tb / tt,
-	       tl / tt >= 100 ? "MET" : "NOT MET");
+	printf("  list/tracker %.1fx, tracker/bitmap %.2fx (context: the list"
+	       " holds up to %" PRIu64 " live ranges here)\n", tl / tt,
+	       tb / tt, l.peak);
 	compare(t, &l, &b, max_gfn);
 	sevmig_tracker_free(t);
 	list_fini(&l);
@@ -519,7 +542,7 @@ static void toggles(int alternating)
 	       mib((alternating ? ops : ops / 2) * sizeof(struct lnode)));
 	printf("  memory: tracker - bitmap = %+.3f MiB  [target <= +1 MiB: %s]\n",
 	       mib(peak) - mib(bitmap_bytes),
-	       peak <= bitmap_bytes + (1u << 20) ? "MET" : "NOT MET");
+	       peak <= bitmap_bytes + (1u << 20) ? "PASS" : "MISS");
 	list_fini(&l);
 	free(b.w);
 
@@ -553,7 +576,7 @@ static void toggles(int alternating)
 		printf("  %-8s %10.3f ms  %8.1f M runs/s  [target >= 100 M "
 		       "runs/s: %s]\n", "tracker", best_t * 1e3,
 		       (double)runs_t / best_t / 1e6,
-		       (double)runs_t / best_t >= 1e8 ? "MET" : "NOT MET");
+		       (double)runs_t / best_t >= 1e8 ? "PASS" : "MISS");
 		printf("  %-8s %10.3f ms  %8.1f M runs/s (counting "
 		       "transitions only)\n", "bitmap", best_b * 1e3,
 		       (double)runs_b / best_b / 1e6);
@@ -618,7 +641,7 @@ static void pass_boot_state(void)
 	printf("\n[4a] send-loop pass over %" PRIu64 " GiB in the boot-trace "
 	       "state: %" PRIu64 " runs\n", n / GIB, runs_t);
 	printf("  %-8s %10.3f ms  [target < 1 ms: %s]  peak %.3f MiB\n",
-	       "tracker", best_t * 1e3, best_t < 1e-3 ? "MET" : "NOT MET",
+	       "tracker", best_t * 1e3, best_t < 1e-3 ? "PASS" : "MISS",
 	       mib(tracker_peak(t)));
 	printf("  %-8s %10.3f ms  (walking its %" PRIu64 " nodes)\n", "list",
 	       best_l * 1e3, l.n);
@@ -629,6 +652,454 @@ static void pass_boot_state(void)
 	free(b.w);
 }
 
+/* ---- targets ---- */
+
+static const char *verdict(bool ok)
+{
+	return ok ? "PASS" : "MISS";
+}
+
+/* Turn the changed-since-sync log on, as a migration does first. */
+static void log_on(struct sevmig_tracker *t)
+{
+	OK(sevmig_tracker_log_start(t, 0));
+}
+
+/* Drain one whole sync round; returns its pages. */
+static uint64_t sync_round(struct sevmig_tracker *t)
+{
+	static uint64_t r[2 * 1024];
+	struct sevmig_tracker_sync_info info;
+	uint64_t pages = 0;
+
+	do {
+		info.size = sizeof(info);
+		OK(sevmig_tracker_sync(t, r, 1024, &info, 0));
+		pages += info.pages;
+	} while (info.flags & SEVMIG_TRACKER_SYNC_MORE);
+	return pages;
+}
+
+/* Clock overhead of one now() pair, subtracted from single-call timings. */
+static double clock_ns;
+
+static double median(double *v, size_t n)
+{
+	/* Insertion sort: n is a few thousand at most. */
+	for (size_t i = 1; i < n; i++) {
+		double x = v[i];
+		size_t j = i;
+
+		for (; j && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+	return n ? v[n / 2] : 0;
+}
+
+static void calibrate_clock(void)
+{
+	static double d[2001];
+
+	for (size_t i = 0; i < 2001; i++) {
+		double t0 = now();
+
+		d[i] = (now() - t0) * 1e9;
+	}
+	clock_ns = median(d, 2001);
+}
+
+/* Write one byte per cache line of twice the last-level cache. */
+#define EVICT_BYTES (64u << 20)
+static volatile unsigned char *evict_buf;
+
+static void evict(void)
+{
+	static unsigned char round;
+
+	if (!evict_buf) {
+		evict_buf = malloc(EVICT_BYTES);
+		if (!evict_buf)
+			DIE("out of memory");
+	}
+	round++;
+	for (size_t i = 0; i < EVICT_BYTES; i += 64)
+		evict_buf[i] = round;
+}
+
+/* A DMA buffer as a driver allocates one (workload 1's mix). */
+struct dbuf {
+	uint64_t gfn, n;
+};
+
+static struct dbuf new_dbuf(uint64_t ram)
+{
+	uint64_t r = rnd() % 100, n;
+	struct dbuf b;
+
+	n = r < 70 ? 1 + rnd() % 4 : r < 95 ? 1 + rnd() % 64 : 512;
+	b.gfn = rnd() % (ram - n);
+	if (n == 512)
+		b.gfn &= ~UINT64_C(511);
+	b.n = n;
+	return b;
+}
+
+static uint64_t count_ranges(struct sevmig_tracker *t, uint64_t n)
+{
+	static uint64_t ends[4096];
+	uint64_t g = 0, shared = 0;
+
+	while (g < n) {
+		uint32_t first;
+		int k = sevmig_tracker_runs(t, g, n, ends, 4096, &first, NULL);
+
+		if (k < 1)
+			DIE("runs failed");
+		/* Runs alternate: count the shared ones. */
+		shared += first == SEVMIG_PAGE_SHARED ? ((uint64_t)k + 1) / 2
+						      : (uint64_t)k / 2;
+		g = ends[k - 1];
+	}
+	return shared;
+}
+
+struct upd_cost {
+	uint64_t live;		/* shared ranges actually live */
+	double hot, evicted_med, evicted_mean, list_hot;
+};
+
+/*
+ * Steady state with @nlive DMA buffers live in a 64 GiB guest, the log on
+ * and a sync round drained every 1,000 steps: each step frees a random
+ * buffer (re-encrypt) and allocates a new one (decrypt). Hot: steps back
+ * to back; evicted: caches evicted before each timed update.
+ */
+static struct upd_cost update_cost(uint64_t nlive)
+{
+	const uint64_t ram = 64 * GIB;
+	const uint64_t steps = smoke ? 20000 : 400000, block = 1000;
+	const uint64_t esteps = smoke ? 20 : 400;
+	struct dbuf *live = malloc(nlive * sizeof(*live));
+	double *samples = malloc(2 * esteps * sizeof(double));
+	struct sevmig_tracker *t;
+	struct upd_cost c = { 0 };
+	struct list l;
+	double tt = 0, sum = 0;
+
+	if (!live || !samples)
+		DIE("out of memory");
+	OK(sevmig_tracker_new(NULL, ram, 0, &t));
+	log_on(t);
+	list_init(&l);
+	for (uint64_t i = 0; i < nlive; i++) {
+		live[i] = new_dbuf(ram);
+		tracker_op(t, live[i].gfn, live[i].n, 1);
+		list_set(&l, live[i].gfn, live[i].gfn + live[i].n, 1);
+	}
+	sync_round(t);
+	for (uint64_t done = 0; done < steps; done += block) {
+		double t0 = now();
+
+		for (uint64_t k = 0; k < block; k++) {
+			uint64_t i = rnd() % nlive;
+
+			tracker_op(t, live[i].gfn, live[i].n, 0);
+			live[i] = new_dbuf(ram);
+			tracker_op(t, live[i].gfn, live[i].n, 1);
+		}
+		tt += now() - t0;
+		sync_round(t);
+	}
+	c.hot = tt / (double)(2 * steps) * 1e9;
+	c.live = count_ranges(t, ram);
+
+	for (uint64_t k = 0; k < esteps; k++) {
+		uint64_t i = rnd() % nlive;
+		double t0;
+
+		evict();
+		t0 = now();
+		tracker_op(t, live[i].gfn, live[i].n, 0);
+		samples[2 * k] = (now() - t0) * 1e9 - clock_ns;
+		live[i] = new_dbuf(ram);
+		evict();
+		t0 = now();
+		tracker_op(t, live[i].gfn, live[i].n, 1);
+		samples[2 * k + 1] = (now() - t0) * 1e9 - clock_ns;
+		if (k % 100 == 99)
+			sync_round(t);
+	}
+	for (uint64_t k = 0; k < 2 * esteps; k++)
+		sum += samples[k];
+	c.evicted_mean = sum / (double)(2 * esteps);
+	c.evicted_med = median(samples, 2 * esteps);
+
+	/* The list, hot, same kind of steps (fewer: O(live) each). */
+	{
+		uint64_t lsteps = smoke ? 2000 : nlive >= 10000 ? 20000 : 100000;
+		double t0 = now();
+
+		for (uint64_t k = 0; k < lsteps; k++) {
+			uint64_t i = rnd() % nlive;
+
+			list_set(&l, live[i].gfn, live[i].gfn + live[i].n, 0);
+			live[i] = new_dbuf(ram);
+			list_set(&l, live[i].gfn, live[i].gfn + live[i].n, 1);
+		}
+		c.list_hot = (now() - t0) / (double)(2 * lsteps) * 1e9;
+	}
+	list_fini(&l);
+	sevmig_tracker_free(t);
+	free(live);
+	free(samples);
+	return c;
+}
+
+/* ---- lock hold ---- */
+
+struct prober {
+	struct sevmig_tracker *t;
+	atomic_int stop, started;
+	double max_wait;	/* seconds */
+	uint64_t probes;
+};
+
+static void *probe_loop(void *arg)
+{
+	struct prober *p = arg;
+	uint64_t pages;
+
+	atomic_store(&p->started, 1);
+	while (!atomic_load(&p->stop)) {
+		double t0 = now(), d;
+
+		OK(sevmig_tracker_shared_pages(p->t, &pages));
+		d = now() - t0;
+		if (d > p->max_wait)
+			p->max_wait = d;
+		p->probes++;
+	}
+	return NULL;
+}
+
+/* @nper single shared pages in every leaf of [0, n), from offset @off. */
+static void scatter(struct sevmig_tracker *t, uint64_t n, uint64_t nper,
+		    uint64_t off, int v)
+{
+	const uint64_t leaf = UINT64_C(1) << 15;
+
+	for (uint64_t l = 0; l < n; l += leaf)
+		for (uint64_t k = 0; k < nper; k++)
+			tracker_op(t, l + off + k * 1999, 1, v);
+}
+
+enum hold_op { OP_PRIVATE, OP_SHARED, OP_RESET, OP_DECODE };
+
+struct hold {
+	double wait_ms, call_ms;
+};
+
+/* Run @op on @t while a second thread takes the lock in a loop. */
+static struct hold hold_during(struct sevmig_tracker *t, uint64_t n,
+			       enum hold_op op)
+{
+	struct prober p = { .t = t };
+	struct hold h;
+	pthread_t th;
+	double t0;
+	static unsigned char rec[64];
+	size_t len;
+	uint64_t next;
+
+	if (op == OP_DECODE) {
+		/* A record setting [0, n) to one shared page at 5. */
+		struct sevmig_tracker *src;
+
+		OK(sevmig_tracker_new(NULL, n, 0, &src));
+		tracker_op(src, 5, 1, 1);
+		OK(sevmig_tracker_encode(src, SEVMIG_TRACKER_RECORD_FULL, 0, n,
+					 rec, sizeof(rec), &len, &next, 0));
+		sevmig_tracker_free(src);
+	}
+	if (pthread_create(&th, NULL, probe_loop, &p))
+		DIE("pthread_create");
+	while (!atomic_load(&p.started))
+		;
+	t0 = now();
+	switch (op) {
+	case OP_PRIVATE:
+		tracker_op(t, 0, n, 0);
+		break;
+	case OP_SHARED:
+		tracker_op(t, 0, n, 1);
+		break;
+	case OP_RESET:
+		OK(sevmig_tracker_reset(t, 0));
+		break;
+	case OP_DECODE:
+		OK(sevmig_tracker_decode(t, rec, len, NULL, NULL, 0));
+		break;
+	}
+	h.call_ms = (now() - t0) * 1e3;
+	/* Let the prober see the lock free once more. */
+	for (uint64_t p0 = p.probes; p.probes < p0 + 10 && now() - t0 < 1;)
+		;
+	atomic_store(&p.stop, 1);
+	pthread_join(th, NULL);
+	h.wait_ms = p.max_wait * 1e3;
+	return h;
+}
+
+static double lock_hold(void)
+{
+	const uint64_t n = smoke ? 16 * GIB : 1024 * GIB;
+	struct sevmig_tracker *t;
+	struct hold h;
+	double worst = 0;
+	struct {
+		const char *name;
+		int s_nper, c_nper;	/* S before the log, C's own flips */
+		bool alternating;
+		enum hold_op op;
+	} sc[] = {
+		{ "re-encrypt all, S and C bitmap leaves everywhere",
+		  16, 16, false, OP_PRIVATE },
+		{ "re-encrypt all, S and C compact, their union a bitmap",
+		  7, 7, false, OP_PRIVATE },
+		{ "decrypt all, S bitmap leaves everywhere, C empty",
+		  16, 0, false, OP_SHARED },
+		{ "decode a record for [0, max_gfn), S and C bitmap leaves",
+		  16, 16, false, OP_DECODE },
+		{ "reset, every other page shared (S and C)",
+		  0, 0, true, OP_RESET },
+	};
+
+	printf("\n[T4] longest lock hold of one update, %" PRIu64 " GiB guest,"
+	       " log on (a second thread takes the lock in a loop)\n",
+	       n / GIB);
+	for (size_t i = 0; i < sizeof(sc) / sizeof(sc[0]); i++) {
+		struct sevmig_tracker_stats st = { .size = sizeof(st) };
+
+		OK(sevmig_tracker_new(NULL, n, 0, &t));
+		if (sc[i].alternating) {
+			log_on(t);
+			for (uint64_t g = 0; g < n; g += 2)
+				tracker_op(t, g, 1, 1);
+		} else {
+			scatter(t, n, (uint64_t)sc[i].s_nper, 0, 1);
+			log_on(t);
+			/* Flip and flip back elsewhere: in C, not in S. */
+			scatter(t, n, (uint64_t)sc[i].c_nper, 1000, 1);
+			scatter(t, n, (uint64_t)sc[i].c_nper, 1000, 0);
+		}
+		OK(sevmig_tracker_stats(t, &st));
+		h = hold_during(t, n, sc[i].op);
+		printf("  %-56s %8.3f ms (call %8.3f ms; %.1f MiB)\n",
+		       sc[i].name, h.wait_ms, h.call_ms,
+		       mib(st.mem_bytes));
+		if (h.wait_ms > worst)
+			worst = h.wait_ms;
+		sevmig_tracker_free(t);
+	}
+	printf("  longest: %.3f ms  [target <= 1 ms: %s]\n", worst,
+	       verdict(worst <= 1.0));
+	return worst;
+}
+
+/* ---- T5: an update that changes nothing, right after a sync ---- */
+
+static void noop_after_sync(void)
+{
+	const uint64_t ram = 64 * GIB, nlive = 2000;
+	const uint64_t ops = smoke ? 100000 : 4000000;
+	struct dbuf *live = malloc(nlive * sizeof(*live));
+	double ns[2];
+
+	if (!live)
+		DIE("out of memory");
+	for (uint64_t i = 0; i < nlive; i++)
+		live[i] = new_dbuf(ram);
+	for (int logging = 0; logging < 2; logging++) {
+		struct sevmig_tracker *t;
+		uint64_t seed = rng;
+		double t0;
+
+		OK(sevmig_tracker_new(NULL, ram, 0, &t));
+		if (logging)
+			log_on(t);
+		for (uint64_t i = 0; i < nlive; i++)
+			tracker_op(t, live[i].gfn, live[i].n, 1);
+		if (logging)
+			sync_round(t);
+		t0 = now();
+		/* Decrypt a live buffer again: idempotent, nothing flips. */
+		for (uint64_t k = 0; k < ops; k++) {
+			uint64_t i = rnd() % nlive;
+
+			tracker_op(t, live[i].gfn, live[i].n, 1);
+		}
+		ns[logging] = (now() - t0) / (double)ops * 1e9;
+		rng = seed;
+		sevmig_tracker_free(t);
+	}
+	printf("\n[T5] an update that changes nothing, right after a sync"
+	       " (64 GiB, %" PRIu64 " live buffers)\n", nlive);
+	printf("  log off %6.1f ns, log on %6.1f ns: %.2fx  [target: log on"
+	       " <= 1.25x log off: %s]\n", ns[0], ns[1], ns[1] / ns[0],
+	       verdict(ns[1] <= 1.25 * ns[0]));
+	free(live);
+}
+
+static void targets(void)
+{
+	const uint64_t counts[] = { 10, 100, 1000, 10000 };
+	struct upd_cost c[4];
+	double exit_ns = 0, hot_worst = 0, ev_worst = 0;
+	const char *why = NULL;
+	bool have_exit;
+
+	calibrate_clock();
+	have_exit = bench_kvm_exit_ns(smoke ? 2000 : 20000, &exit_ns,
+				      &why) == 0;
+	printf("\n[T1] one exit to userspace and back on /dev/kvm (port I/O"
+	       " loop, best of 5 batches)\n");
+	if (have_exit)
+		printf("  %.0f ns per exit\n", exit_ns);
+	else
+		printf("  skipped: %s (T2 has no yardstick)\n", why);
+
+	printf("\n[T2/T3] one update: a DMA buffer decrypted or re-encrypted,"
+	       " 64 GiB guest, log on\n");
+	printf("  %8s %10s %14s %14s %12s\n", "live", "hot ns",
+	       "evicted median", "evicted mean", "list hot ns");
+	for (size_t i = 0; i < 4; i++) {
+		c[i] = update_cost(counts[i]);
+		printf("  %8" PRIu64 " %10.1f %14.1f %14.1f %12.1f\n",
+		       c[i].live, c[i].hot, c[i].evicted_med,
+		       c[i].evicted_mean, c[i].list_hot);
+		if (c[i].hot > hot_worst)
+			hot_worst = c[i].hot;
+		if (c[i].evicted_med > ev_worst)
+			ev_worst = c[i].evicted_med;
+	}
+	if (have_exit) {
+		printf("  hot (worst) %.1f ns = %.2f %% of an exit  [target <= 2 %%:"
+		       " %s]\n", hot_worst, 100 * hot_worst / exit_ns,
+		       verdict(hot_worst <= 0.02 * exit_ns));
+		printf("  evicted (worst median) %.1f ns = %.2f %% of an exit"
+		       "  [target <= 10 %%: %s]\n", ev_worst,
+		       100 * ev_worst / exit_ns,
+		       verdict(ev_worst <= 0.10 * exit_ns));
+	}
+	printf("  flat: hot at %" PRIu64 " live ranges / at %" PRIu64
+	       " = %.2fx  [target <= 1.5x: %s]\n", c[3].live, c[0].live,
+	       c[3].hot / c[0].hot, verdict(c[3].hot <= 1.5 * c[0].hot));
+
+	lock_hold();
+	noop_after_sync();
+}
+
 int main(int argc, char **argv)
 {
 	const char *only = "";
@@ -637,17 +1108,19 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "smoke"))
 			smoke = true;
 		else
-			only = argv[i];	/* "1", "2", "3" (with 4b), "4" */
+			only = argv[i];
 	}
 	printf("libsevmig page-state tracker benchmark%s\n",
 	       smoke ? " (smoke scale)" : "");
-	if (!*only || !strcmp(only, "1"))
+	if (!*only || !strcmp(only, "targets"))
+		targets();
+	if (!*only || !strcmp(only, "context") || !strcmp(only, "1"))
 		workload1();
-	if (!*only || !strcmp(only, "2"))
+	if (!*only || !strcmp(only, "context") || !strcmp(only, "2"))
 		toggles(0);
-	if (!*only || !strcmp(only, "3"))
+	if (!*only || !strcmp(only, "context") || !strcmp(only, "3"))
 		toggles(1);
-	if (!*only || !strcmp(only, "4"))
+	if (!*only || !strcmp(only, "context") || !strcmp(only, "4"))
 		pass_boot_state();
 	free(trace);
 	return 0;
