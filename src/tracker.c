@@ -51,6 +51,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -84,12 +85,13 @@
 
 /*
  * Work one lock hold may do, in units of about 100 ns on a current core:
- * merging or complementing a bitmap leaf costs BITMAP_COST, anything else
- * 1. Bounds how long an update holds the lock however fragmented the
+ * merging a bitmap leaf into another costs MERGE_COST, complementing one
+ * COMPLEMENT_COST, anything else 1. Bounds how long an update holds the lock however fragmented the
  * region it replaces (docs/tracker.md, "Concurrency guarantees").
  */
 #define HOLD_BUDGET 2000u
-#define BITMAP_COST 12u
+#define MERGE_COST 12u		/* OR two bitmap leaves, rebuild the summary */
+#define COMPLEMENT_COST 2u	/* invert a bitmap leaf */
 
 enum { LEAF_BITS = 1, LEAF_RUNS = 2 };
 
@@ -291,12 +293,19 @@ static void unlock(struct sevmig_tracker *t)
 static void let_waiters_in(struct sevmig_tracker *t)
 {
 	uint32_t w = atomic_load_explicit(&t->waiters, memory_order_relaxed);
+	struct timespec t0, t1;
 
-	for (int i = 0; w && i < 2000; i++) {
+	if (!w)
+		return;
+	/* Until one of them has it, for at most 100 us (a wake-up's time). */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
 		if (atomic_load_explicit(&t->waiters, memory_order_relaxed) < w)
-			break;
+			return;
 		sched_yield();
-	}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	} while ((t1.tv_sec - t0.tv_sec) * 1000000000L +
+		 (t1.tv_nsec - t0.tv_nsec) < 100000);
 }
 
 /* ---- memory ---- */
@@ -396,7 +405,7 @@ static void pool_splice(struct sevmig_tracker *t, struct pool *from)
 	*from = (struct pool){ NULL, NULL, NULL, 0, 0, 0 };
 }
 
-static bool pool_full(const struct sevmig_tracker *t)
+static inline bool pool_full(const struct sevmig_tracker *t)
 {
 	return t->pool.nr_nodes >= t->pool_nodes &&
 	       t->pool.nr_leaves >= POOL_LEAVES &&
@@ -456,7 +465,7 @@ static void pool_stash(struct sevmig_tracker *t, struct pool *st)
  * its target, allocating with the lock dropped. -ENOMEM when not even what
  * the step may take without asking can be covered.
  */
-static int pool_refill(struct sevmig_tracker *t, bool cont)
+static int pool_topup(struct sevmig_tracker *t, bool cont)
 {
 	int rc = 0;
 
@@ -479,6 +488,12 @@ static int pool_refill(struct sevmig_tracker *t, bool cont)
 	}
 	/* A short pool still serves when the edges are covered. */
 	return pool_enough(t, cont) ? 0 : rc;
+}
+
+/* The usual case, a full pool, without a call. */
+static inline int pool_refill(struct sevmig_tracker *t, bool cont)
+{
+	return likely(pool_full(t)) ? 0 : pool_topup(t, cont);
 }
 
 /* A bitmap leaf from the pool, contents undefined. */
@@ -607,7 +622,7 @@ static void free_tree(struct sevmig_tracker *t, uintptr_t s, uint32_t level)
 }
 
 /* Call with the lock dropped. */
-static void free_dead(struct sevmig_tracker *t, struct tracker_dead *d)
+static void free_dead_list(struct sevmig_tracker *t, struct tracker_dead *d)
 {
 	while (d->leaves) {
 		struct lhdr *h = d->leaves;
@@ -627,6 +642,12 @@ static void free_dead(struct sevmig_tracker *t, struct tracker_dead *d)
 	}
 }
 
+static inline void free_dead(struct sevmig_tracker *t, struct tracker_dead *d)
+{
+	if (unlikely(d->leaves || d->nodes))
+		free_dead_list(t, d);
+}
+
 void sevmig_tracker_unlock(struct sevmig_tracker *t, struct tracker_dead *d)
 {
 	unlock(t);
@@ -634,8 +655,8 @@ void sevmig_tracker_unlock(struct sevmig_tracker *t, struct tracker_dead *d)
 }
 
 /* Fold a child that became uniform back into its slot. */
-static void normalize(struct sevmig_tracker *t, struct tracker_dead *d,
-		      uintptr_t *sp, uint32_t level)
+static inline void normalize(struct sevmig_tracker *t, struct tracker_dead *d,
+			     uintptr_t *sp, uint32_t level)
 {
 	uintptr_t s = *sp;
 
@@ -643,13 +664,10 @@ static void normalize(struct sevmig_tracker *t, struct tracker_dead *d,
 		return;
 	uint64_t c = obj_count(s);
 
-	if (c == 0) {
-		*sp = U0;
-		recycle(t, d, s, level);
-	} else if (c == span_of(level)) {
-		*sp = U1;
-		recycle(t, d, s, level);
-	}
+	if (likely(c && c != span_of(level)))
+		return;
+	*sp = c ? U1 : U0;
+	recycle(t, d, s, level);
 }
 
 /* ---- the two leaf forms ---- */
@@ -1407,11 +1425,15 @@ static int64_t apply(struct apply_ctx *a, uintptr_t *sp, struct cref *cr,
 		 * hold can stop between any two.
 		 */
 		if (level == 0) {
-			bool bits = !is_runs(sv) ||
-				    (IS_OBJ(cval(cr)) && !is_runs(cval(cr)));
+			uintptr_t cv = cval(cr);
+			uint32_t cost = 1;
 
-			if (!may_work(a, bits ? BITMAP_COST : 1,
-				      t->pool.nr_leaves > EDGE_LEAVES, base))
+			if (IS_OBJ(cv) && (!is_runs(sv) || !is_runs(cv)))
+				cost = MERGE_COST;
+			else if (!is_runs(sv))
+				cost = COMPLEMENT_COST;
+			if (!may_work(a, cost, t->pool.nr_leaves > EDGE_LEAVES,
+				      base))
 				return 0;
 			*sp = a->val;
 			*dc += or_into(t, a->d, c_slot(a, cr), sv, 0, comp);
