@@ -31,11 +31,12 @@ extern "C" {
  *
  * Locking: one mutex per tracker. No memory is allocated or freed while it
  * is held (objects come from a small per-tracker pool refilled with the
- * lock dropped), and no call holds it for more than a bounded amount of
- * work: an update that replaces a fragmented region while the log is on is
+ * lock dropped). No update holds it for more than a bounded amount of
+ * work: one that replaces a fragmented region while the log is on is
  * applied in ascending steps, the lock handed to waiting threads between
  * them, exactly as if the guest had split its call (docs/tracker.md,
- * "Concurrency guarantees").
+ * "Concurrency guarantees"); readers hold it for work proportional to
+ * the output they ask for.
  */
 
 /** Page states; fields carrying them are uint32_t. */
@@ -94,11 +95,12 @@ void sevmig_tracker_free(struct sevmig_tracker *tracker);
  * @tracker: the tracker.
  * @gfn:     first frame.
  * @npages:  number of 4 KiB frames, >= 1.
- * @return 0 or a negative errno. On -EINVAL and -ERANGE nothing changed.
- *         On -ENOMEM nothing changed either, except after an update that
- *         ran in steps (above): then the log line says which prefix
- *         [gfn, x) was applied (and logged), and repeating the call
- *         completes it.
+ * @return 0 or a negative errno; on error nothing changed, with one
+ *         exception: -ENOMEM in a later step of an update that runs in
+ *         steps (above), which can only happen when memory runs out while
+ *         other threads change the same region between its steps. The log
+ *         line then says which prefix [gfn, x) was applied (and logged);
+ *         repeating the call completes it.
  *
  * Errors: -EINVAL (NULL @tracker, @npages 0), -ERANGE (the range wraps past
  *         2^64 or ends beyond max_gfn), -ENOMEM.
@@ -118,7 +120,7 @@ SEVMIG_WARN_UNUSED int sevmig_tracker_set_shared(struct sevmig_tracker *tracker,
  * @tracker: the tracker.
  * @gfn:     first frame.
  * @npages:  number of 4 KiB frames, >= 1.
- * @return 0 or a negative errno; on error nothing changed.
+ * @return as sevmig_tracker_set_shared().
  *
  * Errors: as sevmig_tracker_set_shared().
  * Firmware: not reached.
@@ -343,7 +345,8 @@ sevmig_tracker_sync(struct sevmig_tracker *tracker, uint64_t *ret_ranges,
  *                  round was taken.
  * @pending_pages:  frames in the open round (0 when none is open).
  * @generation:     generation of the last round taken.
- * @seq:            number of updates that flipped at least one frame.
+ * @seq:            number of updates that flipped at least one frame (one
+ *                  that ran in steps counts once per step).
  * @mem_bytes:      bytes the tracker holds now (its malloc requests,
  *                  including its small pool of free objects).
  * @peak_mem_bytes: the most it ever held.

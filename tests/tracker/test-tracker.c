@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -607,14 +608,14 @@ struct racer {
 	struct sevmig_tracker *t;
 	uint64_t gfn[64];
 	int n;
-	volatile int go;
+	atomic_int go;
 };
 
 static void *convert_during_pass(void *arg)
 {
 	struct racer *r = arg;
 
-	while (!r->go)
+	while (!atomic_load(&r->go))
 		;
 	for (int i = 0; i < r->n; i++)
 		assert_int_equal(sevmig_tracker_set_shared(r->t, r->gfn[i], 1), 0);
@@ -651,7 +652,7 @@ static void test_log_start_order(void **state)
 
 		assert_true(k > 0);
 		g = ends[k - 1];
-		rc.go = 1;	/* conversions race with the rest of the pass */
+		atomic_store(&rc.go, 1);	/* they race with the pass */
 	}
 	assert_int_equal(pthread_join(th, NULL), 0);
 	/* The next sync reports every conversion, wherever the pass was. */
