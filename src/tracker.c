@@ -82,6 +82,7 @@
 #define POOL_LEAVES 6u
 #define POOL_LEAVES_MAX 8u
 #define POOL_RUNS_MAX 64u
+#define POOL_NODES_EXTRA 8u	/* nodes given back kept beyond the target */
 
 /*
  * Work one lock hold may do, in units of about 100 ns on a current core:
@@ -566,7 +567,7 @@ static void recycle(struct sevmig_tracker *t, struct tracker_dead *d,
 	if (level) {
 		struct node *n = (struct node *)s;
 
-		if (t->pool.nr_nodes < t->pool_nodes + FAN) {
+		if (t->pool.nr_nodes < t->pool_nodes + POOL_NODES_EXTRA) {
 			n->next = t->pool.nodes;
 			t->pool.nodes = n;
 			t->pool.nr_nodes++;
