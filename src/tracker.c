@@ -205,6 +205,7 @@ struct sevmig_tracker {
 	uint64_t seq;
 	uint64_t *limit;	/* decode limit: sorted [start, end) pairs */
 	uint32_t nr_limit;	/* 0: no limit */
+	uint32_t limit_alloc;	/* pairs allocated (for the accounting) */
 	struct pool pool;
 	/* Statistics; allocation and free happen unlocked, hence atomics. */
 	_Atomic uint64_t mem, peak_mem;
@@ -2008,7 +2009,7 @@ SEVMIG_EXPORT int sevmig_tracker_set_limit(struct sevmig_tracker *t,
 					   uint32_t nr_ranges, uint32_t flags)
 {
 	uint64_t *copy = NULL, *old;
-	uint32_t n = 0;
+	uint32_t n = 0, old_n;
 	int rc;
 
 	if (!t)
@@ -2055,11 +2056,17 @@ SEVMIG_EXPORT int sevmig_tracker_set_limit(struct sevmig_tracker *t,
 			n++;
 		}
 	}
+	if (copy)
+		note_alloc(t, (size_t)nr_ranges * 2 * sizeof(*copy));
 	sevmig_tracker_lock(t);
 	old = t->limit;
+	old_n = t->limit_alloc;
 	t->limit = copy;
 	t->nr_limit = n;
+	t->limit_alloc = nr_ranges;
 	unlock(t);
+	if (old)
+		atomic_fetch_sub(&t->mem, (uint64_t)old_n * 2 * sizeof(*old));
 	free(old);
 	return 0;
 }

@@ -348,7 +348,8 @@ sevmig_tracker_sync(struct sevmig_tracker *tracker, uint64_t *ret_ranges,
  * @seq:            number of updates that flipped at least one frame (one
  *                  that ran in steps counts once per step).
  * @mem_bytes:      bytes the tracker holds now (its malloc requests,
- *                  including its small pool of free objects).
+ *                  including its small pool of free objects and its
+ *                  decode limit).
  * @peak_mem_bytes: the most it ever held.
  * @nodes, @leaves: radix nodes and 4 KiB bitmap leaves allocated (compact
  *                  64-byte leaves count in @mem_bytes only).
