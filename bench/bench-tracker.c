@@ -977,7 +977,7 @@ static void targets(void)
 	have_exit = bench_kvm_exit_ns(smoke ? 2000 : 20000, &exit_ns,
 				      &why) == 0;
 	printf("\n[T1] one exit to userspace and back on /dev/kvm (port I/O"
-	       " loop, best of 5 batches)\n");
+	       " loop, best of 40 batches)\n");
 	if (have_exit)
 		printf("  %.0f ns per exit\n", exit_ns);
 	else

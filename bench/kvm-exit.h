@@ -4,8 +4,8 @@
 #define SEVMIG_BENCH_KVM_EXIT_H
 
 /*
- * Run a tiny guest doing port I/O in a loop for @exits round trips (best
- * of five batches) and store the nanoseconds per exit. Returns 0, or -1
+ * Run a tiny guest doing port I/O in a loop for @exits round trips (the
+ * best of 40 batches) and store the nanoseconds per exit. Returns 0, or -1
  * with *why saying what is missing (no /dev/kvm, ...).
  */
 int bench_kvm_exit_ns(unsigned int exits, double *ret_ns, const char **why);

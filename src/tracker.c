@@ -108,7 +108,9 @@ struct lhdr {
 	};
 	uint8_t kind;		/* LEAF_BITS or LEAF_RUNS; kept in pools */
 	uint8_t first;		/* LEAF_RUNS: state of page 0 */
-	uint16_t n;		/* LEAF_RUNS: number of boundaries */
+	uint16_t n;		/* LEAF_RUNS: number of boundaries; LEAF_BITS:
+				 * number of words with a transition (bits
+				 * set in sum[]) */
 	uint32_t pad;
 };
 
@@ -162,11 +164,14 @@ static inline void sum_update(struct leaf *l, uint64_t w)
 	uint64_t x = l->bits[w];
 	uint64_t prev = w ? l->bits[w - 1] >> 63 : (x & 1);
 	uint64_t bit = UINT64_C(1) << (w & 63);
+	uint64_t old = l->sum[w >> 6];
 
 	if (x ^ ((x << 1) | prev))
-		l->sum[w >> 6] |= bit;
+		l->sum[w >> 6] = old | bit;
 	else
-		l->sum[w >> 6] &= ~bit;
+		l->sum[w >> 6] = old & ~bit;
+	/* Keep the count of transition words: maybe_shrink() reads it. */
+	l->h.n = (uint16_t)(l->h.n + !!(l->sum[w >> 6] & bit) - !!(old & bit));
 }
 
 struct node {
@@ -847,6 +852,9 @@ static void bl_from_runs(struct leaf *l, const struct rleaf *r)
 	/* A boundary at p is a transition in word p / 64. */
 	for (uint32_t i = 0; i < r->h.n; i++)
 		l->sum[r->b[i] >> 12] |= UINT64_C(1) << ((r->b[i] >> 6) & 63);
+	l->h.n = 0;
+	for (uint32_t i = 0; i < SUM_WORDS; i++)
+		l->h.n = (uint16_t)(l->h.n + popcnt(l->sum[i]));
 	l->h.count = r->h.count;
 	l->h.kind = LEAF_BITS;
 }
@@ -896,12 +904,10 @@ static void maybe_shrink(struct sevmig_tracker *t, struct tracker_dead *d,
 			 uintptr_t *sp)
 {
 	struct leaf *l = (struct leaf *)*sp;
-	uint64_t words = 0;
 	struct rleaf *r;
 
-	for (uint32_t i = 0; i < SUM_WORDS; i++)
-		words += popcnt(l->sum[i]);
-	if (words > RL_SHRINK)
+	/* Each boundary lies in a transition word: a cheap first test. */
+	if (l->h.n > RL_SHRINK)
 		return;
 	r = take_runs(t, 0);
 	if (!rl_from_bits(r, l, RL_SHRINK)) {
