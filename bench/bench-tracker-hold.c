@@ -127,11 +127,25 @@ static void op(struct sevmig_tracker *t, uint64_t s, uint64_t n, int v)
 
 /* @nper single shared pages in every leaf of [0, n), from offset @off. */
 static void scatter(struct sevmig_tracker *t, uint64_t n, uint64_t nper,
-		    uint64_t off, int v)
+		    uint64_t off)
 {
 	for (uint64_t l = 0; l < n; l += LEAF)
 		for (uint64_t k = 0; k < nper; k++)
-			op(t, l + off + k * 1999, 1, v);
+			op(t, l + off + k * 1999, 1, 1);
+}
+
+/*
+ * The same pages flipped shared and back one at a time: in the log C, and
+ * never more than one extra range in S (which keeps its form).
+ */
+static void flip_twice(struct sevmig_tracker *t, uint64_t n, uint64_t nper,
+		       uint64_t off)
+{
+	for (uint64_t l = 0; l < n; l += LEAF)
+		for (uint64_t k = 0; k < nper; k++) {
+			op(t, l + off + k * 1999, 1, 1);
+			op(t, l + off + k * 1999, 1, 0);
+		}
 }
 
 enum hold_op { OP_PRIVATE, OP_SHARED, OP_RESET, OP_DECODE };
@@ -236,11 +250,10 @@ int main(int argc, char **argv)
 			for (uint64_t g = 0; g < n; g += 2)
 				op(t, g, 1, 1);
 		} else {
-			scatter(t, n, (uint64_t)sc[i].s_nper, 0, 1);
+			scatter(t, n, (uint64_t)sc[i].s_nper, 0);
 			OK(sevmig_tracker_log_start(t, 0));
 			/* Flip and flip back elsewhere: in C, not in S. */
-			scatter(t, n, (uint64_t)sc[i].c_nper, 1000, 1);
-			scatter(t, n, (uint64_t)sc[i].c_nper, 1000, 0);
+			flip_twice(t, n, (uint64_t)sc[i].c_nper, 1000);
 		}
 		OK(sevmig_tracker_stats(t, &st));
 		r = measure(t, n, sc[i].op);
