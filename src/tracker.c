@@ -83,6 +83,7 @@
 #define POOL_LEAVES_MAX 8u
 #define POOL_RUNS_MAX 64u
 #define POOL_NODES_EXTRA 8u	/* nodes given back kept beyond the target */
+#define MERGE_BATCH 32u		/* bitmaps allocated at once for merges */
 
 /*
  * Work one lock hold may do, in units of about 100 ns on a current core:
@@ -472,18 +473,18 @@ static void pool_stash(struct sevmig_tracker *t, struct pool *st)
  * its target, allocating with the lock dropped. -ENOMEM when not even what
  * the step may take without asking can be covered.
  */
-static int pool_topup(struct sevmig_tracker *t, bool cont)
+static int pool_topup(struct sevmig_tracker *t, bool cont, uint32_t leaves)
 {
 	int rc = 0;
 
-	while (!pool_full(t)) {
+	while (!pool_full(t) || t->pool.nr_leaves < leaves) {
 		struct pool local = { NULL, NULL, NULL, 0, 0, 0 };
 		uint32_t dn = 0, dl = 0, dr = 0;
 
 		if (t->pool.nr_nodes < t->pool_nodes)
 			dn = t->pool_nodes - t->pool.nr_nodes;
-		if (t->pool.nr_leaves < POOL_LEAVES)
-			dl = POOL_LEAVES - t->pool.nr_leaves;
+		if (t->pool.nr_leaves < leaves)
+			dl = leaves - t->pool.nr_leaves;
 		if (t->pool.nr_runs < EDGE_RUNS)
 			dr = EDGE_RUNS - t->pool.nr_runs;
 		unlock(t);
@@ -500,7 +501,20 @@ static int pool_topup(struct sevmig_tracker *t, bool cont)
 /* The usual case, a full pool, without a call. */
 static inline int pool_refill(struct sevmig_tracker *t, bool cont)
 {
-	return likely(pool_full(t)) ? 0 : pool_topup(t, cont);
+	return likely(pool_full(t)) ? 0 : pool_topup(t, cont, POOL_LEAVES);
+}
+
+/* After an update: what a merge left beyond the pool's cap is freed. */
+static void pool_trim(struct sevmig_tracker *t, struct tracker_dead *d)
+{
+	while (t->pool.nr_leaves > POOL_LEAVES_MAX) {
+		struct leaf *l = t->pool.leaves;
+
+		t->pool.leaves = l->h.next;
+		t->pool.nr_leaves--;
+		l->h.next = d->leaves;
+		d->leaves = l;
+	}
 }
 
 /* A bitmap leaf from the pool, contents undefined. */
@@ -1213,6 +1227,7 @@ struct apply_ctx {
 	uint32_t budget;	/* work left in this lock hold */
 	uint32_t progress;	/* slots completed in this lock hold */
 	bool stopped;		/* the hold ended: continue from resume */
+	bool starved;		/* it ended for want of spare bitmap leaves */
 	uint64_t resume;
 };
 
@@ -1441,8 +1456,10 @@ static int64_t apply(struct apply_ctx *a, uintptr_t *sp, struct cref *cr,
 			else if (!is_runs(sv))
 				cost = COMPLEMENT_COST;
 			if (!may_work(a, cost, t->pool.nr_leaves > EDGE_LEAVES,
-				      base))
+				      base)) {
+				a->starved = t->pool.nr_leaves <= EDGE_LEAVES;
 				return 0;
+			}
 			*sp = a->val;
 			*dc += or_into(t, a->d, c_slot(a, cr), sv, 0, comp);
 			a->progress++;
@@ -1516,7 +1533,9 @@ int sevmig_tracker_update(struct sevmig_tracker *t, uint64_t s, uint64_t e,
 			  bool shared, uint64_t *ret_done)
 {
 	struct tracker_dead d = { NULL, NULL };
-	struct apply_ctx a = { t, &d, s, e, shared ? U1 : U0, 0, 0, false, 0 };
+	struct apply_ctx a = { t, &d, s, e, shared ? U1 : U0, 0, 0, false,
+			       false, 0 };
+	bool trim = false;
 	int rc;
 
 	sevmig_tracker_lock(t);
@@ -1529,6 +1548,7 @@ int sevmig_tracker_update(struct sevmig_tracker *t, uint64_t s, uint64_t e,
 		a.budget = BUDGET;
 		a.progress = 0;
 		a.stopped = false;
+		a.starved = false;
 		if (apply(&a, &t->state, t->logging ? &root : NULL,
 			  t->root_level, 0, &dc))
 			t->seq++;
@@ -1547,8 +1567,16 @@ int sevmig_tracker_update(struct sevmig_tracker *t, uint64_t s, uint64_t e,
 		let_waiters_in(t);
 		sevmig_tracker_lock(t);
 		pool_splice(t, &stash);
-		rc = pool_refill(t, true);
+		if (a.starved) {
+			/* Merges that need bitmaps: a batch per step. */
+			rc = pool_topup(t, true, POOL_LEAVES + MERGE_BATCH);
+			trim = true;
+		} else {
+			rc = pool_refill(t, true);
+		}
 	}
+	if (trim)
+		pool_trim(t, &d);
 	unlock(t);
 	free_dead(t, &d);
 	*ret_done = a.s;
