@@ -88,8 +88,9 @@
 /*
  * Work one lock hold may do, in units of about 100 ns on a current core:
  * merging a bitmap leaf into another costs MERGE_COST, complementing one
- * COMPLEMENT_COST, anything else 1. Bounds how long an update holds the lock however fragmented the
- * region it replaces (docs/tracker.md, "Concurrency guarantees").
+ * COMPLEMENT_COST, anything else 1. Bounds how long an update holds the
+ * lock however fragmented the region it replaces (docs/tracker.md,
+ * "Concurrency guarantees").
  */
 #define HOLD_BUDGET 2000u
 #define MERGE_COST 12u		/* OR two bitmap leaves, rebuild the summary */
@@ -185,7 +186,7 @@ struct node {
 	uintptr_t slot[FAN];
 };
 
-/* Free objects: the tracker's pool, or a list allocated with the lock dropped. */
+/* Free objects: the tracker's pool, or a list allocated unlocked. */
 struct pool {
 	struct node *nodes;
 	struct leaf *leaves;
@@ -200,7 +201,7 @@ struct sevmig_tracker {
 	uint64_t max_gfn;
 	uint32_t root_level;
 	uint32_t edge_nodes;	/* nodes one step may take without asking */
-	uint32_t pool_nodes;	/* pool target: edge_nodes + a merge's path */
+	uint32_t pool_nodes;	/* pool target: edges + a merge's path */
 	uintptr_t state;	/* S: shared pages */
 	uintptr_t changed;	/* C: flipped since the last sync */
 	uintptr_t pending;	/* P: the open sync round */
@@ -604,7 +605,8 @@ static void recycle(struct sevmig_tracker *t, struct tracker_dead *d,
 		h->next = t->pool.runs;
 		t->pool.runs = (struct rleaf *)h;
 		t->pool.nr_runs++;
-	} else if (h->kind == LEAF_BITS && t->pool.nr_leaves < POOL_LEAVES_MAX) {
+	} else if (h->kind == LEAF_BITS &&
+		   t->pool.nr_leaves < POOL_LEAVES_MAX) {
 		h->next = t->pool.leaves;
 		t->pool.leaves = (struct leaf *)h;
 		t->pool.nr_leaves++;
@@ -1227,7 +1229,7 @@ struct apply_ctx {
 	uint32_t budget;	/* work left in this lock hold */
 	uint32_t progress;	/* slots completed in this lock hold */
 	bool stopped;		/* the hold ended: continue from resume */
-	bool starved;		/* it ended for want of spare bitmap leaves */
+	bool starved;		/* it ended for want of spare bitmaps */
 	uint64_t resume;
 };
 
@@ -1301,7 +1303,8 @@ static uint32_t bl_flips(const struct leaf *l, uint32_t lo, uint32_t hi,
 			} else {
 				if (nf == max)
 					return max + 1;
-				out[nf++] = (struct run16){ base + s, base + e };
+				out[nf++] = (struct run16){ base + s,
+							    base + e };
 			}
 			x = e < 64 ? x & (~UINT64_C(0) << e) : 0;
 		}
@@ -1516,7 +1519,8 @@ static int64_t apply(struct apply_ctx *a, uintptr_t *sp, struct cref *cr,
 				/* Logged below, so C's node here exists. */
 				struct node *cn = (struct node *)*cr->slot;
 
-				cn->count = (uint64_t)((int64_t)cn->count + dci);
+				cn->count = (uint64_t)((int64_t)cn->count +
+						       dci);
 				dcl += dci;
 			}
 		}
