@@ -1,7 +1,9 @@
 #!/bin/sh
 # Build the benchmarks in release mode (-O2) and run them at full scale.
-# Usage: scripts/bench.sh [workload]   (workload: 1, 2, 3 or 4; default all)
-# Needs about 1.5 GiB of RAM and a few minutes on 2 cores.
+# Usage: scripts/bench.sh [targets|context|hold|1|2|3|4]   (default: all)
+#   targets: T1-T3, T5 (bench-tracker); hold: T4 (bench-tracker-hold);
+#   context: the workloads against the list and the bitmap.
+# Needs about 1.5 GiB of RAM and a few minutes on 2 cores; /dev/kvm for T1.
 set -eu
 cd "$(dirname "$0")/.."
 dir=build-bench
@@ -9,7 +11,14 @@ if [ ! -d "$dir" ]; then
 	meson setup "$dir" -Dbuildtype=release -Doptimization=2 -Dbench=true \
 		-Dtests=disabled -Dtools=disabled -Dexamples=disabled >/dev/null
 fi
-ninja -C "$dir" bench/bench-tracker >/dev/null
+ninja -C "$dir" bench/bench-tracker bench/bench-tracker-hold >/dev/null
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "compiler: $(${CC:-cc} --version | head -n1)"
-"$dir/bench/bench-tracker" "$@"
+what=${1:-all}
+case $what in
+hold) "$dir/bench/bench-tracker-hold" ;;
+all) "$dir/bench/bench-tracker" targets
+     "$dir/bench/bench-tracker-hold"
+     "$dir/bench/bench-tracker" context ;;
+*) "$dir/bench/bench-tracker" "$what" ;;
+esac

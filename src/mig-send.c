@@ -436,8 +436,8 @@ static int write_start(struct sevmig_send *s, const unsigned char *session,
 	return ret;
 }
 
-/* Drain the tracker's change log so the first pass starts from now. */
-static int tracker_drain(struct sevmig_send *s, bool mark)
+/* The frames the guest converted since the last round: dirty again. */
+static int tracker_drain(struct sevmig_send *s)
 {
 	struct sevmig_tracker *t = sevmig_vm_tracker(s->vm);
 	struct sevmig_tracker_sync_info info;
@@ -448,7 +448,7 @@ static int tracker_drain(struct sevmig_send *s, bool mark)
 		ret = sevmig_tracker_sync(t, s->sync_ranges, SYNC_RANGES, &info, 0);
 		if (ret)
 			return ret;
-		for (uint64_t i = 0; mark && i < info.nr_ranges; i++) {
+		for (uint64_t i = 0; i < info.nr_ranges; i++) {
 			uint64_t a = s->sync_ranges[2 * i], b = s->sync_ranges[2 * i + 1];
 
 			for (uint32_t k = 0; k < s->layout.n; k++) {
@@ -583,7 +583,7 @@ SEVMIG_EXPORT int sevmig_send_begin(struct sevmig_send *s, uint64_t *ret_reasons
 	s->send_started = true;
 
 	/* Conversions from now on are caught by a later pass. */
-	ret = tracker_drain(s, false);
+	ret = sevmig_tracker_log_start(sevmig_vm_tracker(s->vm), 0);
 	if (!ret)
 		ret = write_start(s, session, our);
 	free(our);
@@ -718,7 +718,7 @@ static int64_t collect(struct sevmig_send *s)
 	}
 	ret = pull_dirty_logs(s, true);
 	if (!ret)
-		ret = tracker_drain(s, true);
+		ret = tracker_drain(s);
 	if (ret)
 		return ret;
 	memset(tracked, 0, sizeof(tracked));
@@ -1276,6 +1276,9 @@ SEVMIG_EXPORT void sevmig_send_free(struct sevmig_send *s)
 		return;
 	if (s->state == S_NEW || s->state == S_BEGUN)
 		send_fail(s, -ECANCELED, 0, "the source ended the session");
+	/* The change log is a migration's: a VM that stays here stops paying. */
+	if (sevmig_tracker_log_stop(sevmig_vm_tracker(s->vm), 0))
+		sevmig_log(s->ctx, SEVMIG_LOG_DEBUG, "stopping the page-state log failed");
 	__atomic_store_n(&s->vm->resume_blocked, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->vm->session_busy, 0, __ATOMIC_RELEASE);
 	send_destroy(s);

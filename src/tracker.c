@@ -21,34 +21,37 @@
  * uniform regions the same way. Memory is bounded by the guest's RAM: at
  * most one 4 KiB leaf per 128 MiB (the flat bitmap's 32 KiB/GiB) plus
  * 1/500 of that in nodes, whatever the guest does, and it shrinks back as
- * soon as a region becomes uniform or sparse again. We chose this over a
- * balanced tree of ranges with a cap and a bitmap fallback because it has
- * no rebalancing, no per-range allocation, O(1) huge updates through
- * uniform slots, and its worst case (alternating pages) is exactly the
- * bitmap's.
+ * soon as a region becomes uniform or sparse again.
  *
  * Every set is counted (pages set per object), so the shared-page count is
  * O(1) and "became uniform" is a comparison.
  *
  * Three sets live in a tracker: S (shared pages), C (pages whose state an
  * update actually flipped since the last sync) and P (the sync round being
- * drained). Updates walk S and C together: where a whole slot of S is
- * replaced, the replaced subtree (complemented when needed) is exactly the
- * set of changed pages, and it is moved or OR-ed into C without copying.
+ * drained). C exists only between sevmig_tracker_log_start() and _stop().
+ * Updates walk S and C together; C's objects are created only where a
+ * frame really flips (an update that changes nothing never touches C).
+ * Where a whole slot of S is replaced, the replaced subtree (complemented
+ * when setting shared) is exactly the set of changed pages: it is moved
+ * into C when C is empty there, and otherwise OR-ed into C leaf by leaf.
  *
- * Concurrency: one mutex. A vCPU-thread update holds it for O(64 * depth)
- * slot operations plus at most two leaf edits (and, amortized, the
- * merge of subtrees it destroys); memory is allocated from a per-tracker
- * reserve refilled before the update (so an update either happens fully or
- * fails with -ENOMEM having changed nothing) and freed subtrees are
- * released after the mutex is dropped.
+ * Concurrency: one mutex, and no allocation or free() while it is held.
+ * Objects come from a per-tracker pool refilled before each step with the
+ * lock dropped (allocated into a local list, spliced in under the lock), so
+ * a step never fails half-way; detached objects go back to the pool or are
+ * freed after the lock is dropped. A step does a bounded amount of work:
+ * an update whose log merge would take longer (replacing a fragmented
+ * region with the log on) is applied in ascending steps, the lock dropped
+ * and handed to waiters between them, as if the guest had split its call.
  */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -67,11 +70,31 @@
 #define U1 ((uintptr_t)1)
 #define IS_OBJ(s) ((s) > U1)
 
+/*
+ * What one step may take from the pool without asking (see struct pool):
+ * the edits at the update's two edges, each of which may create a compact
+ * leaf in S and in C, convert S or C to a bitmap and shrink S back, plus
+ * nodes for the partial paths (set in sevmig_tracker_new()).
+ */
+#define EDGE_LEAVES 4u
+#define EDGE_RUNS 6u
+/* Pool targets: the edges plus room for the log merge to work leaf by leaf. */
+#define POOL_LEAVES 6u
 #define POOL_LEAVES_MAX 8u
 #define POOL_RUNS_MAX 64u
-/* What one update may take from the reserve: see reserve(). */
-#define RES_LEAVES 4u
-#define RES_RUNS 6u
+#define POOL_NODES_EXTRA 8u	/* nodes given back kept beyond the target */
+#define MERGE_BATCH 32u		/* bitmaps allocated at once for merges */
+
+/*
+ * Work one lock hold may do, in units of about 100 ns on a current core:
+ * merging a bitmap leaf into another costs MERGE_COST, complementing one
+ * COMPLEMENT_COST, anything else 1. Bounds how long an update holds the
+ * lock however fragmented the region it replaces (docs/tracker.md,
+ * "Concurrency guarantees").
+ */
+#define HOLD_BUDGET 2000u
+#define MERGE_COST 12u		/* OR two bitmap leaves, rebuild the summary */
+#define COMPLEMENT_COST 2u	/* invert a bitmap leaf */
 
 enum { LEAF_BITS = 1, LEAF_RUNS = 2 };
 
@@ -87,7 +110,9 @@ struct lhdr {
 	};
 	uint8_t kind;		/* LEAF_BITS or LEAF_RUNS; kept in pools */
 	uint8_t first;		/* LEAF_RUNS: state of page 0 */
-	uint16_t n;		/* LEAF_RUNS: number of boundaries */
+	uint16_t n;		/* LEAF_RUNS: number of boundaries; LEAF_BITS:
+				 * number of words with a transition (bits
+				 * set in sum[]) */
 	uint32_t pad;
 };
 
@@ -141,11 +166,14 @@ static inline void sum_update(struct leaf *l, uint64_t w)
 	uint64_t x = l->bits[w];
 	uint64_t prev = w ? l->bits[w - 1] >> 63 : (x & 1);
 	uint64_t bit = UINT64_C(1) << (w & 63);
+	uint64_t old = l->sum[w >> 6];
 
 	if (x ^ ((x << 1) | prev))
-		l->sum[w >> 6] |= bit;
+		l->sum[w >> 6] = old | bit;
 	else
-		l->sum[w >> 6] &= ~bit;
+		l->sum[w >> 6] = old & ~bit;
+	/* Keep the count of transition words: maybe_shrink() reads it. */
+	l->h.n = (uint16_t)(l->h.n + !!(l->sum[w >> 6] & bit) - !!(old & bit));
 }
 
 struct node {
@@ -158,30 +186,57 @@ struct node {
 	uintptr_t slot[FAN];
 };
 
+/* Free objects: the tracker's pool, or a list allocated unlocked. */
+struct pool {
+	struct node *nodes;
+	struct leaf *leaves;
+	struct rleaf *runs;
+	uint32_t nr_nodes, nr_leaves, nr_runs;
+};
+
 struct sevmig_tracker {
 	pthread_mutex_t lock;
+	_Atomic uint32_t waiters;	/* threads blocked on the lock */
 	struct sevmig_ctx *ctx;	/* optional: where errors are logged */
 	uint64_t max_gfn;
 	uint32_t root_level;
-	uint32_t res_nodes;	/* reserve needed by one update */
+	uint32_t edge_nodes;	/* nodes one step may take without asking */
+	uint32_t pool_nodes;	/* pool target: edges + a merge's path */
 	uintptr_t state;	/* S: shared pages */
 	uintptr_t changed;	/* C: flipped since the last sync */
 	uintptr_t pending;	/* P: the open sync round */
-	bool logging;		/* the first sync turns the log on */
+	bool logging;		/* between log_start and log_stop */
 	bool round_open;
 	uint64_t round_cursor;
 	uint64_t generation;
 	uint64_t seq;
-	struct node *pool_nodes;
-	struct leaf *pool_leaves;
-	struct rleaf *pool_runs;
-	uint32_t nr_pool_nodes, nr_pool_leaves, nr_pool_runs;
-	/* Statistics; frees happen outside the lock, hence atomics. */
-	_Atomic uint64_t mem;
+	uint64_t *limit;	/* decode limit: sorted [start, end) pairs */
+	uint32_t nr_limit;	/* 0: no limit */
+	uint32_t limit_alloc;	/* pairs allocated (for the accounting) */
+	struct pool pool;
+	/* Statistics; allocation and free happen unlocked, hence atomics. */
+	_Atomic uint64_t mem, peak_mem;
 	_Atomic uint64_t nr_nodes, nr_leaves, nr_runs;
-	uint64_t peak_mem;
 };
 
+#ifdef SEVMIG_TRACKER_HOOKS
+void (*sevmig_tracker_lock_hook)(const struct sevmig_tracker *t, int held);
+uint32_t sevmig_tracker_hold_budget;
+_Atomic unsigned long sevmig_tracker_objects_made;
+#define MADE() atomic_fetch_add_explicit(&sevmig_tracker_objects_made, 1, \
+					 memory_order_relaxed)
+#define HOOK(t, held)                                                         \
+	do {                                                                  \
+		if (sevmig_tracker_lock_hook)                                 \
+			sevmig_tracker_lock_hook(t, held);                    \
+	} while (0)
+#define BUDGET (sevmig_tracker_hold_budget ? sevmig_tracker_hold_budget     \
+					   : HOLD_BUDGET)
+#else
+#define HOOK(t, held) do { } while (0)
+#define BUDGET HOLD_BUDGET
+#define MADE() do { } while (0)
+#endif
 
 /*
  * Population count without depending on -mpopcnt (the generic builtin is a
@@ -219,14 +274,58 @@ static inline uint64_t slot_count(uintptr_t s, uint32_t level)
 	return obj_count(s);
 }
 
+
+/* ---- the lock ---- */
+
+void sevmig_tracker_lock(struct sevmig_tracker *t)
+{
+	/* Counted waiters let a long update hand the lock over (below). */
+	if (pthread_mutex_trylock(&t->lock)) {
+		atomic_fetch_add_explicit(&t->waiters, 1, memory_order_relaxed);
+		pthread_mutex_lock(&t->lock);
+		atomic_fetch_sub_explicit(&t->waiters, 1, memory_order_relaxed);
+	}
+	HOOK(t, 1);
+}
+
+static void unlock(struct sevmig_tracker *t)
+{
+	HOOK(t, 0);
+	pthread_mutex_unlock(&t->lock);
+}
+
+/*
+ * Between two steps of a long update: let the threads blocked on the lock
+ * take it first. A mutex does not queue, and the thread that just
+ * unlocked would otherwise usually win it back before a waiter wakes.
+ */
+static void let_waiters_in(struct sevmig_tracker *t)
+{
+	uint32_t w = atomic_load_explicit(&t->waiters, memory_order_relaxed);
+	struct timespec t0, t1;
+
+	if (!w)
+		return;
+	/* Until one of them has it, for at most 100 us (a wake-up's time). */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (atomic_load_explicit(&t->waiters, memory_order_relaxed) < w)
+			return;
+		sched_yield();
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	} while ((t1.tv_sec - t0.tv_sec) * 1000000000L +
+		 (t1.tv_nsec - t0.tv_nsec) < 100000);
+}
+
 /* ---- memory ---- */
 
 static void note_alloc(struct sevmig_tracker *t, size_t sz)
 {
 	uint64_t m = atomic_fetch_add(&t->mem, sz) + sz;
+	uint64_t p = atomic_load(&t->peak_mem);
 
-	if (m > t->peak_mem)
-		t->peak_mem = m;
+	while (m > p && !atomic_compare_exchange_weak(&t->peak_mem, &p, m))
+		;
 }
 
 static void note_free(struct sevmig_tracker *t, uintptr_t obj, uint32_t level)
@@ -243,48 +342,34 @@ static void note_free(struct sevmig_tracker *t, uintptr_t obj, uint32_t level)
 	}
 }
 
-/* A bitmap leaf from malloc, or NULL. */
-static struct leaf *leaf_alloc(struct sevmig_tracker *t)
+/* Allocate into @p (never the tracker's pool: the lock is not held). */
+static int pool_alloc(struct sevmig_tracker *t, struct pool *p, uint32_t nodes,
+		      uint32_t leaves, uint32_t runs)
 {
-	struct leaf *l = malloc(sizeof(*l));
-
-	if (!l)
-		return NULL;
-	note_alloc(t, sizeof(*l));
-	atomic_fetch_add(&t->nr_leaves, 1);
-	l->h.kind = LEAF_BITS;
-	return l;
-}
-
-/*
- * Refill the reserve so that one update cannot fail half-way. One update
- * edits at most two leaves (its edges), and each edit may create a compact
- * leaf in S and in C, convert S or C to a bitmap, and shrink S back: hence
- * RES_LEAVES bitmap leaves and RES_RUNS compact ones.
- */
-static int reserve(struct sevmig_tracker *t)
-{
-	while (t->nr_pool_nodes < t->res_nodes) {
+	for (; nodes; nodes--) {
 		struct node *n = malloc(sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
 		note_alloc(t, sizeof(*n));
 		atomic_fetch_add(&t->nr_nodes, 1);
-		n->next = t->pool_nodes;
-		t->pool_nodes = n;
-		t->nr_pool_nodes++;
+		n->next = p->nodes;
+		p->nodes = n;
+		p->nr_nodes++;
 	}
-	while (t->nr_pool_leaves < RES_LEAVES) {
-		struct leaf *l = leaf_alloc(t);
+	for (; leaves; leaves--) {
+		struct leaf *l = malloc(sizeof(*l));
 
 		if (!l)
 			return -ENOMEM;
-		l->h.next = t->pool_leaves;
-		t->pool_leaves = l;
-		t->nr_pool_leaves++;
+		note_alloc(t, sizeof(*l));
+		atomic_fetch_add(&t->nr_leaves, 1);
+		l->h.kind = LEAF_BITS;
+		l->h.next = p->leaves;
+		p->leaves = l;
+		p->nr_leaves++;
 	}
-	while (t->nr_pool_runs < RES_RUNS) {
+	for (; runs; runs--) {
 		struct rleaf *r = malloc(sizeof(*r));
 
 		if (!r)
@@ -292,20 +377,157 @@ static int reserve(struct sevmig_tracker *t)
 		note_alloc(t, sizeof(*r));
 		atomic_fetch_add(&t->nr_runs, 1);
 		r->h.kind = LEAF_RUNS;
-		r->h.next = t->pool_runs;
-		t->pool_runs = r;
-		t->nr_pool_runs++;
+		r->h.next = p->runs;
+		p->runs = r;
+		p->nr_runs++;
 	}
 	return 0;
 }
 
-/* A bitmap leaf from the reserve, contents undefined. */
+/* Move everything in @from into the tracker's pool. The lock is held. */
+static void pool_splice(struct sevmig_tracker *t, struct pool *from)
+{
+	while (from->nodes) {
+		struct node *n = from->nodes;
+
+		from->nodes = n->next;
+		n->next = t->pool.nodes;
+		t->pool.nodes = n;
+	}
+	while (from->leaves) {
+		struct leaf *l = from->leaves;
+
+		from->leaves = l->h.next;
+		l->h.next = t->pool.leaves;
+		t->pool.leaves = l;
+	}
+	while (from->runs) {
+		struct rleaf *r = from->runs;
+
+		from->runs = r->h.next;
+		r->h.next = t->pool.runs;
+		t->pool.runs = r;
+	}
+	t->pool.nr_nodes += from->nr_nodes;
+	t->pool.nr_leaves += from->nr_leaves;
+	t->pool.nr_runs += from->nr_runs;
+	*from = (struct pool){ NULL, NULL, NULL, 0, 0, 0 };
+}
+
+static inline bool pool_full(const struct sevmig_tracker *t)
+{
+	return t->pool.nr_nodes >= t->pool_nodes &&
+	       t->pool.nr_leaves >= POOL_LEAVES &&
+	       t->pool.nr_runs >= EDGE_RUNS;
+}
+
+/*
+ * Enough for what a step may take without asking: both edges of an update
+ * for its first step; for a later step (@cont), whose start is aligned to
+ * a leaf, one edge's leaves and the nodes of two partial paths.
+ */
+static bool pool_enough(const struct sevmig_tracker *t, bool cont)
+{
+	return t->pool.nr_nodes >= t->edge_nodes &&
+	       t->pool.nr_leaves >= (cont ? EDGE_LEAVES / 2 : EDGE_LEAVES) &&
+	       t->pool.nr_runs >= (cont ? EDGE_RUNS / 2 : EDGE_RUNS);
+}
+
+/*
+ * Between two steps of an update: keep what the rest of it may need out of
+ * the pool while the lock is dropped, so that other threads cannot take
+ * it (the lock is held).
+ */
+static void pool_stash(struct sevmig_tracker *t, struct pool *st)
+{
+	while (st->nr_nodes < t->edge_nodes && t->pool.nodes) {
+		struct node *n = t->pool.nodes;
+
+		t->pool.nodes = n->next;
+		t->pool.nr_nodes--;
+		n->next = st->nodes;
+		st->nodes = n;
+		st->nr_nodes++;
+	}
+	while (st->nr_leaves < EDGE_LEAVES / 2 && t->pool.leaves) {
+		struct leaf *l = t->pool.leaves;
+
+		t->pool.leaves = l->h.next;
+		t->pool.nr_leaves--;
+		l->h.next = st->leaves;
+		st->leaves = l;
+		st->nr_leaves++;
+	}
+	while (st->nr_runs < EDGE_RUNS / 2 && t->pool.runs) {
+		struct rleaf *r = t->pool.runs;
+
+		t->pool.runs = r->h.next;
+		t->pool.nr_runs--;
+		r->h.next = st->runs;
+		st->runs = r;
+		st->nr_runs++;
+	}
+}
+
+/*
+ * Called with the lock held; returns with it held. Tops the pool up to
+ * its target, allocating with the lock dropped. -ENOMEM when not even what
+ * the step may take without asking can be covered.
+ */
+static int pool_topup(struct sevmig_tracker *t, bool cont, uint32_t leaves)
+{
+	int rc = 0;
+
+	while (!pool_full(t) || t->pool.nr_leaves < leaves) {
+		struct pool local = { NULL, NULL, NULL, 0, 0, 0 };
+		uint32_t dn = 0, dl = 0, dr = 0;
+
+		if (t->pool.nr_nodes < t->pool_nodes)
+			dn = t->pool_nodes - t->pool.nr_nodes;
+		if (t->pool.nr_leaves < leaves)
+			dl = leaves - t->pool.nr_leaves;
+		if (t->pool.nr_runs < EDGE_RUNS)
+			dr = EDGE_RUNS - t->pool.nr_runs;
+		unlock(t);
+		rc = pool_alloc(t, &local, dn, dl, dr);
+		sevmig_tracker_lock(t);
+		pool_splice(t, &local);
+		if (rc)
+			break;
+	}
+	/* A short pool still serves when the edges are covered. */
+	return pool_enough(t, cont) ? 0 : rc;
+}
+
+/* The usual case, a full pool, without a call. */
+static inline int pool_refill(struct sevmig_tracker *t, bool cont)
+{
+	return likely(pool_full(t)) ? 0 : pool_topup(t, cont, POOL_LEAVES);
+}
+
+/* After an update: what a merge left beyond the pool's cap is freed. */
+static void pool_trim(struct sevmig_tracker *t, struct tracker_dead *d)
+{
+	while (t->pool.nr_leaves > POOL_LEAVES_MAX) {
+		struct leaf *l = t->pool.leaves;
+
+		t->pool.leaves = l->h.next;
+		t->pool.nr_leaves--;
+		l->h.next = d->leaves;
+		d->leaves = l;
+	}
+}
+
+/* A bitmap leaf from the pool, contents undefined. */
 static struct leaf *take_leaf(struct sevmig_tracker *t)
 {
-	struct leaf *l = t->pool_leaves;
+	struct leaf *l = t->pool.leaves;
 
-	t->pool_leaves = l->h.next;
-	t->nr_pool_leaves--;
+	if (!l)
+		abort();	/* the pool is sized so this cannot happen */
+	MADE();
+	t->pool.leaves = l->h.next;
+	t->pool.nr_leaves--;
 	return l;
 }
 
@@ -316,13 +538,16 @@ static inline void rl_clear_from(struct rleaf *r, uint32_t n)
 		r->b[i] = RL_NONE;
 }
 
-/* A compact leaf from the reserve, uniformly @fill. */
+/* A compact leaf from the pool, uniformly @fill. */
 static struct rleaf *take_runs(struct sevmig_tracker *t, uintptr_t fill)
 {
-	struct rleaf *r = t->pool_runs;
+	struct rleaf *r = t->pool.runs;
 
-	t->pool_runs = r->h.next;
-	t->nr_pool_runs--;
+	if (!r)
+		abort();
+	MADE();
+	t->pool.runs = r->h.next;
+	t->pool.nr_runs--;
 	r->h.count = fill ? LEAF_PAGES : 0;
 	r->h.first = (uint8_t)fill;
 	r->h.n = 0;
@@ -335,10 +560,13 @@ static uintptr_t make(struct sevmig_tracker *t, uint32_t level, uintptr_t fill)
 {
 	if (level == 0)
 		return (uintptr_t)take_runs(t, fill);
-	struct node *n = t->pool_nodes;
+	struct node *n = t->pool.nodes;
 
-	t->pool_nodes = n->next;
-	t->nr_pool_nodes--;
+	if (!n)
+		abort();
+	MADE();
+	t->pool.nodes = n->next;
+	t->pool.nr_nodes--;
 	n->level = level;
 	n->pad = 0;
 	for (uint32_t i = 0; i < FAN; i++)
@@ -347,25 +575,53 @@ static uintptr_t make(struct sevmig_tracker *t, uint32_t level, uintptr_t fill)
 	return (uintptr_t)n;
 }
 
-static void discard(struct sevmig_tracker *t, struct tracker_dead *d, uintptr_t s,
-		    uint32_t level)
+/*
+ * Give up an object that holds no other object (a leaf, or a node whose
+ * slots are all uniform): back to the pool while it has room, else to the
+ * dead list, freed once the lock is dropped.
+ */
+static void recycle(struct sevmig_tracker *t, struct tracker_dead *d,
+		    uintptr_t s, uint32_t level)
+{
+	struct lhdr *h = LH(s);
+
+	if (level) {
+		struct node *n = (struct node *)s;
+
+		if (t->pool.nr_nodes < t->pool_nodes + POOL_NODES_EXTRA) {
+			n->next = t->pool.nodes;
+			t->pool.nodes = n;
+			t->pool.nr_nodes++;
+		} else {
+			n->level = 1;	/* no children to free */
+			for (uint32_t i = 0; i < FAN; i++)
+				n->slot[i] = U0;
+			n->next = d->nodes;
+			d->nodes = n;
+		}
+		return;
+	}
+	if (h->kind == LEAF_RUNS && t->pool.nr_runs < POOL_RUNS_MAX) {
+		h->next = t->pool.runs;
+		t->pool.runs = (struct rleaf *)h;
+		t->pool.nr_runs++;
+	} else if (h->kind == LEAF_BITS &&
+		   t->pool.nr_leaves < POOL_LEAVES_MAX) {
+		h->next = t->pool.leaves;
+		t->pool.leaves = (struct leaf *)h;
+		t->pool.nr_leaves++;
+	} else {
+		h->next = d->leaves;
+		d->leaves = h;
+	}
+}
+
+/* Give up a whole subtree: freed (all of it) once the lock is dropped. */
+static void discard(struct sevmig_tracker *t, struct tracker_dead *d,
+		    uintptr_t s, uint32_t level)
 {
 	if (level == 0) {
-		struct lhdr *h = LH(s);
-
-		if (h->kind == LEAF_RUNS && t->nr_pool_runs < POOL_RUNS_MAX) {
-			h->next = t->pool_runs;
-			t->pool_runs = (struct rleaf *)h;
-			t->nr_pool_runs++;
-		} else if (h->kind == LEAF_BITS &&
-			   t->nr_pool_leaves < POOL_LEAVES_MAX) {
-			h->next = t->pool_leaves;
-			t->pool_leaves = (struct leaf *)h;
-			t->nr_pool_leaves++;
-		} else {
-			h->next = d->leaves;
-			d->leaves = h;
-		}
+		recycle(t, d, s, 0);
 		return;
 	}
 	struct node *n = (struct node *)s;
@@ -389,7 +645,7 @@ static void free_tree(struct sevmig_tracker *t, uintptr_t s, uint32_t level)
 }
 
 /* Call with the lock dropped. */
-static void free_dead(struct sevmig_tracker *t, struct tracker_dead *d)
+static void free_dead_list(struct sevmig_tracker *t, struct tracker_dead *d)
 {
 	while (d->leaves) {
 		struct lhdr *h = d->leaves;
@@ -409,9 +665,21 @@ static void free_dead(struct sevmig_tracker *t, struct tracker_dead *d)
 	}
 }
 
+static inline void free_dead(struct sevmig_tracker *t, struct tracker_dead *d)
+{
+	if (unlikely(d->leaves || d->nodes))
+		free_dead_list(t, d);
+}
+
+void sevmig_tracker_unlock(struct sevmig_tracker *t, struct tracker_dead *d)
+{
+	unlock(t);
+	free_dead(t, d);
+}
+
 /* Fold a child that became uniform back into its slot. */
-static void normalize(struct sevmig_tracker *t, struct tracker_dead *d, uintptr_t *sp,
-		      uint32_t level)
+static inline void normalize(struct sevmig_tracker *t, struct tracker_dead *d,
+			     uintptr_t *sp, uint32_t level)
 {
 	uintptr_t s = *sp;
 
@@ -419,13 +687,10 @@ static void normalize(struct sevmig_tracker *t, struct tracker_dead *d, uintptr_
 		return;
 	uint64_t c = obj_count(s);
 
-	if (c == 0) {
-		*sp = U0;
-		discard(t, d, s, level);
-	} else if (c == span_of(level)) {
-		*sp = U1;
-		discard(t, d, s, level);
-	}
+	if (likely(c && c != span_of(level)))
+		return;
+	*sp = c ? U1 : U0;
+	recycle(t, d, s, level);
 }
 
 /* ---- the two leaf forms ---- */
@@ -603,6 +868,9 @@ static void bl_from_runs(struct leaf *l, const struct rleaf *r)
 	/* A boundary at p is a transition in word p / 64. */
 	for (uint32_t i = 0; i < r->h.n; i++)
 		l->sum[r->b[i] >> 12] |= UINT64_C(1) << ((r->b[i] >> 6) & 63);
+	l->h.n = 0;
+	for (uint32_t i = 0; i < SUM_WORDS; i++)
+		l->h.n = (uint16_t)(l->h.n + popcnt(l->sum[i]));
 	l->h.count = r->h.count;
 	l->h.kind = LEAF_BITS;
 }
@@ -652,12 +920,10 @@ static void maybe_shrink(struct sevmig_tracker *t, struct tracker_dead *d,
 			 uintptr_t *sp)
 {
 	struct leaf *l = (struct leaf *)*sp;
-	uint64_t words = 0;
 	struct rleaf *r;
 
-	for (uint32_t i = 0; i < SUM_WORDS; i++)
-		words += popcnt(l->sum[i]);
-	if (words > RL_SHRINK)
+	/* Each boundary lies in a transition word: a cheap first test. */
+	if (l->h.n > RL_SHRINK)
 		return;
 	r = take_runs(t, 0);
 	if (!rl_from_bits(r, l, RL_SHRINK)) {
@@ -749,49 +1015,6 @@ static uint64_t leaf_or_range(struct sevmig_tracker *t, struct tracker_dead *d,
 	return (uint64_t)bl_apply((struct leaf *)*cp, NULL, lo, hi, 1, &unused);
 }
 
-/*
- * Set [lo, hi) of the S leaf *sp to @val, logging the flipped pages into
- * the C leaf *cp (NULL when C is all ones there); both are objects, and
- * either may change form. Returns S's count delta and adds C's to *dc.
- * Takes at most two bitmap leaves and one compact leaf from the reserve.
- */
-static int64_t leaf_edit(struct sevmig_tracker *t, struct tracker_dead *d,
-			 uintptr_t *sp, uintptr_t *cp, uint32_t lo, uint32_t hi,
-			 int val, int64_t *dc)
-{
-	int64_t ds;
-
-	if (is_runs(*sp)) {
-		struct rleaf *r = (struct rleaf *)*sp;
-		struct run16 f[RL_RUNS_MAX];
-		uint64_t pages;
-		uint32_t nf = rl_flips(r, lo, hi, val, f, &pages);
-
-		if (!pages)
-			return 0;
-		if (rl_splice(r, lo, hi, val)) {
-			r->h.count = val ? r->h.count + pages
-					 : r->h.count - pages;
-		} else {
-			struct leaf *l = to_bits(t, d, r);
-			int64_t unused = 0;
-
-			*sp = (uintptr_t)l;
-			bl_apply(l, NULL, lo, hi, val, &unused);
-		}
-		for (uint32_t i = 0; cp && i < nf; i++)
-			*dc += (int64_t)leaf_or_range(t, d, cp, f[i].s, f[i].e);
-		return val ? (int64_t)pages : -(int64_t)pages;
-	}
-	if (cp && is_runs(*cp))
-		*cp = (uintptr_t)to_bits(t, d, (struct rleaf *)*cp);
-	ds = bl_apply((struct leaf *)*sp, cp ? (struct leaf *)*cp : NULL, lo,
-		      hi, val, dc);
-	if (ds && obj_count(*sp) && obj_count(*sp) < LEAF_PAGES)
-		maybe_shrink(t, d, sp);
-	return ds;
-}
-
 /* ---- set algebra on subtrees ---- */
 
 /* Replace @obj by its complement within its span (no allocation). */
@@ -862,11 +1085,12 @@ static uint32_t runs_union(const struct run16 *a, uint32_t na,
 
 /*
  * Leaves: *cp |= (comp ? ~src : src); consumes @src. The union of two
- * compact leaves may need a bitmap, and there can be many such pairs in
- * one update (a huge range replacing a fragmented region while logging),
- * more than any fixed reserve: that bitmap comes from malloc, and if
- * malloc fails the union is widened (the smallest gaps filled) until it
- * fits. C may then report pages that did not flip, never miss one.
+ * compact leaves may need a bitmap: it comes from the pool when the pool
+ * has one beyond what the current step's edges may need (an update merging
+ * many such pairs stops and refills between steps, see apply()). Only when
+ * the pool cannot be refilled (out of memory) is the union widened instead
+ * (the smallest gaps filled) until it fits: C then reports pages that did
+ * not flip, never misses one.
  */
 static void leaf_merge(struct sevmig_tracker *t, struct tracker_dead *d,
 		       uintptr_t *cp, uintptr_t src, int comp)
@@ -886,7 +1110,7 @@ static void leaf_merge(struct sevmig_tracker *t, struct tracker_dead *d,
 		a->h.count = cnt;
 		for (uint32_t w = 0; w < LEAF_WORDS; w++)
 			sum_update(a, w);
-		discard(t, d, src, 0);
+		recycle(t, d, src, 0);
 		return;
 	}
 	if (comp)
@@ -898,20 +1122,20 @@ static void leaf_merge(struct sevmig_tracker *t, struct tracker_dead *d,
 
 		bl_or_runs((struct leaf *)bits, (const struct rleaf *)runs);
 		*cp = bits;
-		discard(t, d, runs, 0);
+		recycle(t, d, runs, 0);
 		return;
 	}
 	na = rl_runs((struct rleaf *)dst, ra);
 	nb = rl_runs((struct rleaf *)src, rb);
 	nu = runs_union(ra, na, rb, nb, u);
 	if (!rl_from_runs((struct rleaf *)dst, u, nu)) {
-		struct leaf *l = leaf_alloc(t);
+		if (t->pool.nr_leaves > EDGE_LEAVES) {
+			struct leaf *l = take_leaf(t);
 
-		if (l) {
 			bl_from_runs(l, (struct rleaf *)dst);
 			bl_or_runs(l, (const struct rleaf *)src);
 			*cp = (uintptr_t)l;
-			discard(t, d, dst, 0);
+			recycle(t, d, dst, 0);
 		} else {
 			while (!rl_from_runs((struct rleaf *)dst, u, nu)) {
 				uint32_t best = 1;
@@ -927,15 +1151,15 @@ static void leaf_merge(struct sevmig_tracker *t, struct tracker_dead *d,
 			}
 		}
 	}
-	discard(t, d, src, 0);
+	recycle(t, d, src, 0);
 }
 
 static int64_t or_into(struct sevmig_tracker *t, struct tracker_dead *d,
 		       uintptr_t *cp, uintptr_t obj, uint32_t level, int comp);
 
 /* Nodes: dst |= (comp ? ~src : src); consumes @src; updates dst's count. */
-static void merge(struct sevmig_tracker *t, struct tracker_dead *d, uintptr_t dst,
-		  uintptr_t src, uint32_t level, int comp)
+static void merge(struct sevmig_tracker *t, struct tracker_dead *d,
+		  uintptr_t dst, uintptr_t src, uint32_t level, int comp)
 {
 	struct node *a = (struct node *)dst, *b = (struct node *)src;
 	int64_t delta = 0;
@@ -952,7 +1176,7 @@ static void merge(struct sevmig_tracker *t, struct tracker_dead *d, uintptr_t ds
 		}
 	}
 	a->count = (uint64_t)((int64_t)a->count + delta);
-	discard(t, d, src, level);	/* holds no objects any more */
+	recycle(t, d, src, level);	/* holds no objects any more */
 }
 
 /* *cp |= (comp ? ~obj : obj); consumes @obj; returns *cp's count delta. */
@@ -984,148 +1208,465 @@ static int64_t or_into(struct sevmig_tracker *t, struct tracker_dead *d,
 
 /* ---- update ---- */
 
+/*
+ * Where C's slot for the S slot being updated is. C is materialized lazily:
+ * while C is uniformly empty above, @slot is NULL and the slot reads as
+ * U0; it is created (with its ancestors) only when a flip must be logged,
+ * so an update that flips nothing never touches C.
+ */
+struct cref {
+	struct cref *up;	/* the parent's reference; NULL at the root */
+	uintptr_t *slot;	/* NULL while the parent slot is U0 */
+	uint32_t idx;		/* index in the parent node */
+	uint32_t level;
+};
+
 struct apply_ctx {
 	struct sevmig_tracker *t;
 	struct tracker_dead *d;
-	uint64_t s, e;
+	uint64_t s, e;		/* what is left of the update */
 	uintptr_t val;		/* U0 private, U1 shared */
+	uint32_t budget;	/* work left in this lock hold */
+	uint32_t progress;	/* slots completed in this lock hold */
+	bool stopped;		/* the hold ended: continue from resume */
+	bool starved;		/* it ended for want of spare bitmaps */
+	uint64_t resume;
 };
+
+static inline uintptr_t cval(const struct cref *cr)
+{
+	return cr->slot ? *cr->slot : U0;
+}
+
+/* C's slot for @cr, creating C's empty ancestors as needed. */
+static uintptr_t *c_slot(struct apply_ctx *a, struct cref *cr)
+{
+	if (!cr->slot) {
+		uintptr_t *p = c_slot(a, cr->up);
+
+		if (*p == U0)
+			*p = make(a->t, cr->level + 1, U0);
+		cr->slot = &((struct node *)*p)->slot[cr->idx];
+	}
+	return cr->slot;
+}
+
+/* Nodes c_slot() would create for @cr. */
+static uint32_t c_missing(const struct cref *cr)
+{
+	uint32_t n = 0;
+
+	for (; cr && !cr->slot; cr = cr->up)
+		n++;
+	return n + (cr && *cr->slot == U0);
+}
+
+/* C's leaf for @cr, created (compact, empty) on first use. */
+static uintptr_t *c_leaf(struct apply_ctx *a, struct cref *cr)
+{
+	uintptr_t *cs = c_slot(a, cr);
+
+	if (*cs == U0)
+		*cs = make(a->t, 0, U0);
+	return cs;
+}
+
+/*
+ * The runs of [lo, hi) of bitmap leaf @l whose state is not @val, i.e.
+ * what setting them to @val flips: up to @max into @out, or max + 1 when
+ * there are more. *any says whether anything flips at all.
+ */
+static uint32_t bl_flips(const struct leaf *l, uint32_t lo, uint32_t hi,
+			 int val, struct run16 *out, uint32_t max, bool *any)
+{
+	uint32_t w0 = lo >> 6, w1 = (hi - 1) >> 6, nf = 0;
+
+	*any = false;
+	for (uint32_t w = w0; w <= w1; w++) {
+		uint64_t m = ~UINT64_C(0), x;
+		uint32_t base = w << 6;
+
+		if (w == w0)
+			m &= ~UINT64_C(0) << (lo & 63);
+		if (w == w1 && (hi & 63))
+			m &= ~UINT64_C(0) >> (64 - (hi & 63));
+		x = (val ? ~l->bits[w] : l->bits[w]) & m;
+		if (x)
+			*any = true;
+		while (x) {
+			uint32_t s = (uint32_t)__builtin_ctzll(x);
+			uint64_t y = ~x & (~UINT64_C(0) << s);
+			uint32_t e = y ? (uint32_t)__builtin_ctzll(y) : 64;
+
+			if (nf && out[nf - 1].e == base + s) {
+				out[nf - 1].e = base + e;
+			} else {
+				if (nf == max)
+					return max + 1;
+				out[nf++] = (struct run16){ base + s,
+							    base + e };
+			}
+			x = e < 64 ? x & (~UINT64_C(0) << e) : 0;
+		}
+	}
+	return nf;
+}
+
+/*
+ * Set [lo, hi) of the S leaf *sp (an object) to a->val, logging the
+ * flipped pages into C's leaf at @cr (NULL: not logging here); either
+ * leaf may change form. Returns S's count delta and adds C's to *dc.
+ * Takes at most two bitmap leaves and three compact leaves from the pool.
+ */
+static int64_t leaf_edit(struct apply_ctx *a, uintptr_t *sp, struct cref *cr,
+			 uint32_t lo, uint32_t hi, int64_t *dc)
+{
+	struct sevmig_tracker *t = a->t;
+	struct tracker_dead *d = a->d;
+	int val = (int)a->val;
+	struct run16 f[RL_RUNS_MAX];
+	int64_t ds, unused = 0;
+	uintptr_t *cs;
+	uint32_t nf;
+
+	if (is_runs(*sp)) {
+		struct rleaf *r = (struct rleaf *)*sp;
+		uint64_t pages;
+
+		nf = rl_flips(r, lo, hi, val, f, &pages);
+		if (!pages)
+			return 0;
+		if (rl_splice(r, lo, hi, val)) {
+			r->h.count = val ? r->h.count + pages
+					 : r->h.count - pages;
+		} else {
+			struct leaf *l = to_bits(t, d, r);
+
+			*sp = (uintptr_t)l;
+			bl_apply(l, NULL, lo, hi, val, &unused);
+		}
+		if (cr) {
+			cs = c_leaf(a, cr);
+			for (uint32_t i = 0; i < nf; i++)
+				*dc += (int64_t)leaf_or_range(t, d, cs, f[i].s,
+							      f[i].e);
+		}
+		return val ? (int64_t)pages : -(int64_t)pages;
+	}
+
+	bool any;
+
+	nf = bl_flips((const struct leaf *)*sp, lo, hi, val, f, RL_RUNS_MAX,
+		      &any);
+	if (!any)
+		return 0;
+	if (cr && nf > RL_RUNS_MAX) {
+		/* Many flipped runs: log them word by word into a bitmap. */
+		cs = c_leaf(a, cr);
+		if (is_runs(*cs))
+			*cs = (uintptr_t)to_bits(t, d, (struct rleaf *)*cs);
+		ds = bl_apply((struct leaf *)*sp, (struct leaf *)*cs, lo, hi,
+			      val, dc);
+	} else {
+		ds = bl_apply((struct leaf *)*sp, NULL, lo, hi, val, &unused);
+		if (cr) {
+			cs = c_leaf(a, cr);
+			for (uint32_t i = 0; i < nf; i++)
+				*dc += (int64_t)leaf_or_range(t, d, cs, f[i].s,
+							      f[i].e);
+		}
+	}
+	if (obj_count(*sp) && obj_count(*sp) < LEAF_PAGES)
+		maybe_shrink(t, d, sp);
+	return ds;
+}
+
+/*
+ * May this hold spend @cost more on a slot at @base? When the budget or the
+ * pool's spare is used up and the hold has completed something, it stops:
+ * the update continues from @base in a new hold. A hold that has completed
+ * nothing goes on regardless (so every hold makes progress; the pool is
+ * then short only because memory ran out).
+ */
+static bool may_work(struct apply_ctx *a, uint32_t cost, bool spare,
+		     uint64_t base)
+{
+	if ((a->budget >= cost && spare) || !a->progress) {
+		a->budget = a->budget > cost ? a->budget - cost : 0;
+		return true;
+	}
+	a->stopped = true;
+	a->resume = base;
+	return false;
+}
 
 /*
  * Apply a->val over [a->s, a->e) to the S slot *sp covering
- * [base, base + span(level)), recording flipped pages in the C slot *cp
- * (NULL when C is already all-ones there). Returns S's count delta and adds
- * C's to *dc.
+ * [base, base + span(level)), logging flipped pages in C at @cr (NULL when
+ * not logging, or when C is all ones there). Returns S's count delta and
+ * adds C's to *dc. May stop early (a->stopped): everything below
+ * a->resume is then done.
  */
-static int64_t apply(const struct apply_ctx *a, uintptr_t *sp, uintptr_t *cp,
+static int64_t apply(struct apply_ctx *a, uintptr_t *sp, struct cref *cr,
 		     uint32_t level, uint64_t base, int64_t *dc)
 {
 	struct sevmig_tracker *t = a->t;
 	uint64_t span = span_of(level);
 	uintptr_t sv = *sp;
-	int64_t ds = 0;
+	int64_t ds = 0, dcl = 0;
 
+	if (sv == a->val)
+		return 0;	/* nothing flips here */
+	if (cr && cval(cr) == U1)
+		cr = NULL;	/* everything here is logged already */
 	if (a->s <= base && base + span <= a->e) {
-		/* Whole slot: O(1), or a move of the old subtree into C. */
-		if (sv == a->val)
-			return 0;
-		*sp = a->val;
+		/* A whole slot. */
+		int comp = (int)a->val;
+		uint64_t cnt;
+
 		if (!IS_OBJ(sv)) {
-			if (cp)
-				*dc += set_full(t, a->d, cp, level);
+			*sp = a->val;
+			if (cr)
+				*dc += set_full(t, a->d, c_slot(a, cr), level);
+			a->progress++;
 			return a->val ? (int64_t)span : -(int64_t)span;
 		}
-		uint64_t cnt = obj_count(sv);
-
+		cnt = obj_count(sv);
 		ds = a->val ? (int64_t)(span - cnt) : -(int64_t)cnt;
-		if (cp)
-			*dc += or_into(t, a->d, cp, sv, level, (int)a->val);
-		else
-			discard(t, a->d, sv, level);
-		return ds;
-	}
-	if (sv == a->val)
-		return 0;
-	if (!IS_OBJ(sv))
+		if (!cr || (cval(cr) == U0 && !comp)) {
+			/* Not logged here, or C is empty: O(1). */
+			*sp = a->val;
+			if (cr) {
+				*c_slot(a, cr) = sv;
+				*dc += (int64_t)cnt;
+			} else {
+				discard(t, a->d, sv, level);
+			}
+			a->progress++;
+			return ds;
+		}
+		/*
+		 * The flipped frames (sv, or its complement) must be OR-ed into
+		 * C: work proportional to the subtree, done leaf by leaf so a
+		 * hold can stop between any two.
+		 */
+		if (level == 0) {
+			uintptr_t cv = cval(cr);
+			uint32_t cost = 1;
+
+			if (IS_OBJ(cv) && (!is_runs(sv) || !is_runs(cv)))
+				cost = MERGE_COST;
+			else if (!is_runs(sv))
+				cost = COMPLEMENT_COST;
+			if (!may_work(a, cost, t->pool.nr_leaves > EDGE_LEAVES,
+				      base)) {
+				a->starved = t->pool.nr_leaves <= EDGE_LEAVES;
+				return 0;
+			}
+			*sp = a->val;
+			*dc += or_into(t, a->d, c_slot(a, cr), sv, 0, comp);
+			a->progress++;
+			return ds;
+		}
+		if (!may_work(a, 1, t->pool.nr_nodes >=
+			      t->edge_nodes + c_missing(cr) + 1, base))
+			return 0;
+		if (t->pool.nr_nodes < t->edge_nodes + c_missing(cr) + 1) {
+			/* Out of memory: the whole subtree at once. */
+			*sp = a->val;
+			*dc += or_into(t, a->d, c_slot(a, cr), sv, level, comp);
+			a->progress++;
+			return ds;
+		}
+		/* Descend: the children are whole slots. */
+		ds = 0;
+	} else if (!IS_OBJ(sv)) {
 		*sp = sv = make(t, level, sv);
-	if (cp && *cp == U1)
-		cp = NULL;
-	if (cp && *cp == U0)
-		*cp = make(t, level, U0);
+	}
 
 	uint64_t lo = a->s > base ? a->s : base;
 	uint64_t hi = a->e < base + span ? a->e : base + span;
-	int64_t dcl = 0;
 
 	if (level == 0) {
-		ds = leaf_edit(t, a->d, sp, cp, (uint32_t)(lo - base),
-			       (uint32_t)(hi - base), (int)a->val, &dcl);
+		ds = leaf_edit(a, sp, cr, (uint32_t)(lo - base),
+			       (uint32_t)(hi - base), &dcl);
+		a->progress++;
 	} else {
 		struct node *n = (struct node *)sv;
-		struct node *cn = cp ? (struct node *)*cp : NULL;
 		/* Spans are powers of two: shift, never divide. */
 		uint32_t sh = LEAF_SHIFT + FAN_SHIFT * (level - 1);
 		uint64_t cspan = UINT64_C(1) << sh;
 		uint32_t i0 = (uint32_t)((lo - base) >> sh);
 		uint32_t i1 = (uint32_t)((hi - 1 - base) >> sh);
 
-		for (uint32_t i = i0; i <= i1; i++) {
+		for (uint32_t i = i0; i <= i1 && !a->stopped; i++) {
 			int64_t dci = 0;
+			struct cref child, *cc = NULL;
 
-			ds += apply(a, &n->slot[i], cn ? &cn->slot[i] : NULL,
-				    level - 1, base + i * cspan, &dci);
-			if (cn)
-				cn->count = (uint64_t)((int64_t)cn->count + dci);
-			dcl += dci;
+			if (cr) {
+				uintptr_t cv = cval(cr);
+
+				child.up = cr;
+				child.idx = i;
+				child.level = level - 1;
+				child.slot = IS_OBJ(cv) ?
+					&((struct node *)cv)->slot[i] : NULL;
+				cc = &child;
+			}
+			ds += apply(a, &n->slot[i], cc, level - 1,
+				    base + i * cspan, &dci);
+			if (dci) {
+				/* Logged below, so C's node here exists. */
+				struct node *cn = (struct node *)*cr->slot;
+
+				cn->count = (uint64_t)((int64_t)cn->count +
+						       dci);
+				dcl += dci;
+			}
 		}
 		n->count = (uint64_t)((int64_t)n->count + ds);
 	}
 	*dc += dcl;
 	normalize(t, a->d, sp, level);
-	if (cp)
-		normalize(t, a->d, cp, level);
+	if (cr && cr->slot)
+		normalize(t, a->d, cr->slot, level);
 	return ds;
 }
 
-int sevmig_tracker_apply_locked(struct sevmig_tracker *t,
-				struct tracker_dead *d, uint64_t s, uint64_t e,
-				bool shared)
-{
-	struct apply_ctx a = { t, d, s, e, shared ? U1 : U0 };
-	int64_t dc = 0, ds;
-	int rc = reserve(t);
-
-	if (rc)
-		return rc;
-	ds = apply(&a, &t->state, t->logging ? &t->changed : NULL,
-		   t->root_level, 0, &dc);
-	if (ds)
-		t->seq++;
-	return 0;
-}
-
-static int check_range(const struct sevmig_tracker *t, uint64_t gfn,
-		       uint64_t npages)
-{
-	if (!t || !npages)
-		return -EINVAL;
-	if (gfn + npages < gfn || gfn + npages > t->max_gfn)
-		return -ERANGE;
-	return 0;
-}
-
-static int set_range(struct sevmig_tracker *t, uint64_t gfn, uint64_t npages,
-		     bool shared)
+int sevmig_tracker_update(struct sevmig_tracker *t, uint64_t s, uint64_t e,
+			  bool shared, uint64_t *ret_done)
 {
 	struct tracker_dead d = { NULL, NULL };
-	int rc = check_range(t, gfn, npages);
+	struct apply_ctx a = { t, &d, s, e, shared ? U1 : U0, 0, 0, false,
+			       false, 0 };
+	bool trim = false;
+	int rc;
 
-	if (rc)
-		return rc;
-	pthread_mutex_lock(&t->lock);
-	rc = sevmig_tracker_apply_locked(t, &d, gfn, gfn + npages, shared);
-	pthread_mutex_unlock(&t->lock);
+	sevmig_tracker_lock(t);
+	rc = pool_refill(t, false);
+	while (!rc) {
+		struct pool stash = { NULL, NULL, NULL, 0, 0, 0 };
+		struct cref root = { NULL, &t->changed, 0, t->root_level };
+		int64_t dc = 0;
+
+		a.budget = BUDGET;
+		a.progress = 0;
+		a.stopped = false;
+		a.starved = false;
+		if (apply(&a, &t->state, t->logging ? &root : NULL,
+			  t->root_level, 0, &dc))
+			t->seq++;
+		if (!a.stopped)
+			break;
+		/*
+		 * A step of a long update: keep what the rest needs, hand the
+		 * lock over, refill, go on. Without other threads changing
+		 * this region meanwhile, the stash covers the rest, so a later
+		 * step fails only if they do and memory runs out.
+		 */
+		a.s = a.resume;
+		pool_stash(t, &stash);
+		unlock(t);
+		free_dead(t, &d);
+		let_waiters_in(t);
+		sevmig_tracker_lock(t);
+		pool_splice(t, &stash);
+		if (a.starved) {
+			/* Merges that need bitmaps: a batch per step. */
+			rc = pool_topup(t, true, POOL_LEAVES + MERGE_BATCH);
+			trim = true;
+		} else {
+			rc = pool_refill(t, true);
+		}
+	}
+	if (trim)
+		pool_trim(t, &d);
+	unlock(t);
 	free_dead(t, &d);
+	*ret_done = a.s;
 	return rc;
+}
+
+/* ---- updates ---- */
+
+/*
+ * Check [gfn, gfn + npages) against the bound, with the reason in the log.
+ * Kept out of line: the update path only tests the condition.
+ */
+static int range_error(const struct sevmig_tracker *t, const char *fn,
+		       uint64_t gfn, uint64_t npages)
+{
+	if (!npages)
+		return sevmig_arg_invalid(t->ctx, fn,
+					  "npages is 0 (a range holds at least one frame)");
+	if (gfn + npages < gfn)
+		return sevmig_err(t->ctx, -ERANGE,
+				  "%s: gfn 0x%llx + %llu pages wraps past 2^64",
+				  fn, (unsigned long long)gfn,
+				  (unsigned long long)npages);
+	return sevmig_err(t->ctx, -ERANGE,
+			  "%s: [0x%llx, 0x%llx) ends beyond the tracker's bound 0x%llx",
+			  fn, (unsigned long long)gfn,
+			  (unsigned long long)(gfn + npages),
+			  (unsigned long long)t->max_gfn);
+}
+
+static int nomem_error(const struct sevmig_tracker *t, const char *fn,
+		       uint64_t s, uint64_t e, uint64_t done)
+{
+	if (done == s)
+		return sevmig_err(t->ctx, -ENOMEM,
+				  "%s: [0x%llx, 0x%llx): out of memory; nothing changed",
+				  fn, (unsigned long long)s, (unsigned long long)e);
+	return sevmig_err(t->ctx, -ENOMEM,
+			  "%s: [0x%llx, 0x%llx): out of memory after [0x%llx, 0x%llx) was applied in steps; repeat the call",
+			  fn, (unsigned long long)s, (unsigned long long)e,
+			  (unsigned long long)s, (unsigned long long)done);
+}
+
+static int set_range(struct sevmig_tracker *t, const char *fn, uint64_t gfn,
+		     uint64_t npages, bool shared)
+{
+	uint64_t done;
+	int rc;
+
+	if (!t)
+		return -EINVAL;
+	if (unlikely(!npages || gfn + npages < gfn ||
+		     gfn + npages > t->max_gfn))
+		return range_error(t, fn, gfn, npages);
+	rc = sevmig_tracker_update(t, gfn, gfn + npages, shared, &done);
+	if (unlikely(rc))
+		return nomem_error(t, fn, gfn, gfn + npages, done);
+	return 0;
 }
 
 SEVMIG_EXPORT int sevmig_tracker_set_shared(struct sevmig_tracker *t,
 					    uint64_t gfn, uint64_t npages)
 {
-	return set_range(t, gfn, npages, true);
+	return set_range(t, __func__, gfn, npages, true);
 }
 
 SEVMIG_EXPORT int sevmig_tracker_set_private(struct sevmig_tracker *t,
 					     uint64_t gfn, uint64_t npages)
 {
-	return set_range(t, gfn, npages, false);
+	return set_range(t, __func__, gfn, npages, false);
 }
 
 SEVMIG_EXPORT int sevmig_tracker_reset(struct sevmig_tracker *t, uint32_t flags)
 {
-	if (!t || flags)
+	uint64_t done;
+	int rc;
+
+	if (!t)
 		return -EINVAL;
-	return set_range(t, 0, t->max_gfn, false);
+	rc = sevmig_arg_flags(t->ctx, __func__, flags);
+	if (rc)
+		return rc;
+	rc = sevmig_tracker_update(t, 0, t->max_gfn, false, &done);
+	if (rc)
+		return nomem_error(t, __func__, 0, t->max_gfn, done);
+	return 0;
 }
 
 /* ---- queries ---- */
@@ -1271,18 +1812,29 @@ static uint32_t runs_locked(const struct sevmig_tracker *t, uintptr_t root,
 	return w.n;
 }
 
+static int gfn_error(const struct sevmig_tracker *t, const char *fn,
+		     const char *what, uint64_t gfn)
+{
+	return sevmig_err(t->ctx, -ERANGE,
+			  "%s: %s 0x%llx is beyond the tracker's bound 0x%llx",
+			  fn, what, (unsigned long long)gfn,
+			  (unsigned long long)t->max_gfn);
+}
+
 SEVMIG_EXPORT int sevmig_tracker_state(struct sevmig_tracker *t, uint64_t gfn,
 				       uint32_t *ret_state)
 {
 	int b;
 
-	if (!t || !ret_state)
+	if (!t)
 		return -EINVAL;
+	if (!ret_state)
+		return sevmig_arg_null(t->ctx, __func__, "ret_state");
 	if (gfn >= t->max_gfn)
-		return -ERANGE;
-	pthread_mutex_lock(&t->lock);
+		return gfn_error(t, __func__, "gfn", gfn);
+	sevmig_tracker_lock(t);
 	b = bit_at(t->state, t->root_level, gfn);
-	pthread_mutex_unlock(&t->lock);
+	unlock(t);
 	*ret_state = b ? SEVMIG_PAGE_SHARED : SEVMIG_PAGE_PRIVATE;
 	return 0;
 }
@@ -1298,16 +1850,28 @@ SEVMIG_EXPORT int sevmig_tracker_runs(struct sevmig_tracker *t, uint64_t gfn,
 	bool complete;
 	uint64_t seq;
 
-	if (!t || !ret_ends || !max_ends || max_ends > INT_MAX ||
-	    !ret_first_state || gfn >= end)
+	if (!t)
 		return -EINVAL;
+	if (!ret_ends)
+		return sevmig_arg_null(t->ctx, __func__, "ret_ends");
+	if (!ret_first_state)
+		return sevmig_arg_null(t->ctx, __func__, "ret_first_state");
+	if (!max_ends || max_ends > INT_MAX)
+		return sevmig_arg_invalid(t->ctx, __func__,
+					  "max_ends %u is not in 1..INT_MAX",
+					  max_ends);
+	if (gfn >= end)
+		return sevmig_arg_invalid(t->ctx, __func__,
+					  "[0x%llx, 0x%llx) is empty",
+					  (unsigned long long)gfn,
+					  (unsigned long long)end);
 	if (end > t->max_gfn)
-		return -ERANGE;
-	pthread_mutex_lock(&t->lock);
+		return gfn_error(t, __func__, "end", end);
+	sevmig_tracker_lock(t);
 	n = runs_locked(t, t->state, gfn, end, ret_ends, max_ends, &first,
 			&complete);
 	seq = t->seq;
-	pthread_mutex_unlock(&t->lock);
+	unlock(t);
 	*ret_first_state = first ? SEVMIG_PAGE_SHARED : SEVMIG_PAGE_PRIVATE;
 	if (ret_seq)
 		*ret_seq = seq;
@@ -1318,34 +1882,87 @@ SEVMIG_EXPORT int sevmig_tracker_run_end(struct sevmig_tracker *t, uint64_t gfn,
 					 uint64_t *ret_end, uint32_t *ret_state)
 {
 	uint64_t end;
-	uint32_t st;
-	int rc;
+	int first;
+	bool complete;
 
-	if (!t || !ret_end)
+	if (!t)
 		return -EINVAL;
+	if (!ret_end)
+		return sevmig_arg_null(t->ctx, __func__, "ret_end");
 	if (gfn >= t->max_gfn)
-		return -ERANGE;
-	rc = sevmig_tracker_runs(t, gfn, t->max_gfn, &end, 1, &st, NULL);
-	if (rc < 0)
-		return rc;
+		return gfn_error(t, __func__, "gfn", gfn);
+	sevmig_tracker_lock(t);
+	runs_locked(t, t->state, gfn, t->max_gfn, &end, 1, &first, &complete);
+	unlock(t);
 	*ret_end = end;
 	if (ret_state)
-		*ret_state = st;
+		*ret_state = first ? SEVMIG_PAGE_SHARED : SEVMIG_PAGE_PRIVATE;
 	return 0;
 }
 
 SEVMIG_EXPORT int sevmig_tracker_shared_pages(struct sevmig_tracker *t,
 					      uint64_t *ret_pages)
 {
-	if (!t || !ret_pages)
+	if (!t)
 		return -EINVAL;
-	pthread_mutex_lock(&t->lock);
+	if (!ret_pages)
+		return sevmig_arg_null(t->ctx, __func__, "ret_pages");
+	sevmig_tracker_lock(t);
 	*ret_pages = slot_count(t->state, t->root_level);
-	pthread_mutex_unlock(&t->lock);
+	unlock(t);
 	return 0;
 }
 
-/* ---- sync ---- */
+/* ---- the changed-since-sync log ---- */
+
+/* Drop C and P (the lock is held). */
+static void log_clear(struct sevmig_tracker *t, struct tracker_dead *d)
+{
+	if (IS_OBJ(t->changed))
+		discard(t, d, t->changed, t->root_level);
+	if (IS_OBJ(t->pending))
+		discard(t, d, t->pending, t->root_level);
+	t->changed = U0;
+	t->pending = U0;
+	t->round_open = false;
+	t->round_cursor = 0;
+}
+
+SEVMIG_EXPORT int sevmig_tracker_log_start(struct sevmig_tracker *t,
+					   uint32_t flags)
+{
+	struct tracker_dead d = { NULL, NULL };
+	int rc;
+
+	if (!t)
+		return -EINVAL;
+	rc = sevmig_arg_flags(t->ctx, __func__, flags);
+	if (rc)
+		return rc;
+	sevmig_tracker_lock(t);
+	log_clear(t, &d);
+	t->logging = true;
+	sevmig_tracker_unlock(t, &d);
+	return 0;
+}
+
+SEVMIG_EXPORT int sevmig_tracker_log_stop(struct sevmig_tracker *t,
+					  uint32_t flags)
+{
+	struct tracker_dead d = { NULL, NULL };
+	int rc;
+
+	if (!t)
+		return -EINVAL;
+	rc = sevmig_arg_flags(t->ctx, __func__, flags);
+	if (rc)
+		return rc;
+	sevmig_tracker_lock(t);
+	log_clear(t, &d);
+	t->logging = false;
+	sevmig_tracker_unlock(t, &d);
+	return 0;
+}
 
 SEVMIG_EXPORT int sevmig_tracker_sync(struct sevmig_tracker *t,
 				      uint64_t *ret_ranges,
@@ -1360,15 +1977,31 @@ SEVMIG_EXPORT int sevmig_tracker_sync(struct sevmig_tracker *t,
 	bool complete;
 	int len;
 
-	if (!t || !ret_ranges || !max_ranges || max_ranges > INT_MAX / 2 ||
-	    !info || flags)
+	if (!t)
 		return -EINVAL;
-	len = sevmig_struct_out_len(info, sizeof(k),
-				    SEVMIG_TRACKER_SYNC_INFO_SIZE_VER0);
+	if (!ret_ranges)
+		return sevmig_arg_null(t->ctx, __func__, "ret_ranges");
+	if (!info)
+		return sevmig_arg_null(t->ctx, __func__, "info");
+	if (!max_ranges || max_ranges > INT_MAX / 2)
+		return sevmig_arg_invalid(t->ctx, __func__,
+					  "max_ranges %u is not in 1..INT_MAX/2",
+					  max_ranges);
+	len = sevmig_arg_flags(t->ctx, __func__, flags);
+	if (len)
+		return len;
+	len = sevmig_arg_out(t->ctx, __func__, "info", info, sizeof(k),
+			     SEVMIG_TRACKER_SYNC_INFO_SIZE_VER0);
 	if (len < 0)
 		return len;
 
-	pthread_mutex_lock(&t->lock);
+	sevmig_tracker_lock(t);
+	if (!t->logging) {
+		unlock(t);
+		return sevmig_err(t->ctx, -EPROTO,
+				  "%s: the log is off: call sevmig_tracker_log_start() before the migration's first pass",
+				  __func__);
+	}
 	if (!t->round_open) {
 		/* Take the log atomically: later flips go to a fresh C. */
 		t->pending = t->changed;
@@ -1376,7 +2009,6 @@ SEVMIG_EXPORT int sevmig_tracker_sync(struct sevmig_tracker *t,
 		t->generation++;
 		t->round_open = true;
 		t->round_cursor = 0;
-		t->logging = true;
 	}
 	w.out = ret_ranges;
 	w.n = 0;
@@ -1403,10 +2035,93 @@ SEVMIG_EXPORT int sevmig_tracker_sync(struct sevmig_tracker *t,
 	k.generation = t->generation;
 	k.nr_ranges = w.n / 2;
 	k.pages = pages;
-	pthread_mutex_unlock(&t->lock);
-	free_dead(t, &d);
+	sevmig_tracker_unlock(t, &d);
 	sevmig_struct_out(info, &k, (size_t)len);
 	return 0;
+}
+
+/* ---- the decode limit ---- */
+
+SEVMIG_EXPORT int sevmig_tracker_set_limit(struct sevmig_tracker *t,
+					   const uint64_t *ranges,
+					   uint32_t nr_ranges, uint32_t flags)
+{
+	uint64_t *copy = NULL, *old;
+	uint32_t n = 0, old_n;
+	int rc;
+
+	if (!t)
+		return -EINVAL;
+	rc = sevmig_arg_flags(t->ctx, __func__, flags);
+	if (rc)
+		return rc;
+	if (nr_ranges && !ranges)
+		return sevmig_arg_null(t->ctx, __func__, "ranges");
+	if (nr_ranges > SEVMIG_TRACKER_LIMIT_MAX)
+		return sevmig_arg_invalid(t->ctx, __func__,
+					  "%u ranges: at most %u are accepted",
+					  nr_ranges, SEVMIG_TRACKER_LIMIT_MAX);
+	for (uint32_t i = 0; i < nr_ranges; i++) {
+		uint64_t s = ranges[2 * i], e = ranges[2 * i + 1];
+
+		if (s >= e)
+			return sevmig_arg_invalid(t->ctx, __func__,
+						  "range %u [0x%llx, 0x%llx) is empty",
+						  i, (unsigned long long)s,
+						  (unsigned long long)e);
+		if (i && s < ranges[2 * i - 1])
+			return sevmig_arg_invalid(t->ctx, __func__,
+						  "range %u [0x%llx, 0x%llx) overlaps or precedes the one before",
+						  i, (unsigned long long)s,
+						  (unsigned long long)e);
+		if (e > t->max_gfn)
+			return gfn_error(t, __func__, "a range's end", e);
+	}
+	if (nr_ranges) {
+		copy = malloc((size_t)nr_ranges * 2 * sizeof(*copy));
+		if (!copy)
+			return sevmig_err(t->ctx, -ENOMEM,
+					  "%s: out of memory for %u ranges; the old limit stays",
+					  __func__, nr_ranges);
+		/* Coalesce adjacent ranges: one containment test per range. */
+		for (uint32_t i = 0; i < nr_ranges; i++) {
+			if (n && copy[2 * n - 1] == ranges[2 * i]) {
+				copy[2 * n - 1] = ranges[2 * i + 1];
+				continue;
+			}
+			copy[2 * n] = ranges[2 * i];
+			copy[2 * n + 1] = ranges[2 * i + 1];
+			n++;
+		}
+	}
+	if (copy)
+		note_alloc(t, (size_t)nr_ranges * 2 * sizeof(*copy));
+	sevmig_tracker_lock(t);
+	old = t->limit;
+	old_n = t->limit_alloc;
+	t->limit = copy;
+	t->nr_limit = n;
+	t->limit_alloc = nr_ranges;
+	unlock(t);
+	if (old)
+		atomic_fetch_sub(&t->mem, (uint64_t)old_n * 2 * sizeof(*old));
+	free(old);
+	return 0;
+}
+
+bool sevmig_tracker_allowed_locked(const struct sevmig_tracker *t, uint64_t s,
+				   uint64_t e, uint32_t *hint)
+{
+	uint32_t i = *hint;
+
+	if (!t->nr_limit)
+		return true;
+	/* Ranges are checked in ascending order: walk forward from the hint. */
+	while (i < t->nr_limit && t->limit[2 * i + 1] <= s)
+		i++;
+	*hint = i;
+	return i < t->nr_limit && t->limit[2 * i] <= s &&
+	       e <= t->limit[2 * i + 1];
 }
 
 /* ---- life cycle and statistics ---- */
@@ -1417,16 +2132,24 @@ SEVMIG_EXPORT int sevmig_tracker_new(struct sevmig_ctx *ctx,
 {
 	struct sevmig_tracker *t;
 	uint32_t level = 0;
+	int rc;
 
-	if (!ret_tracker || flags || !max_gfn ||
-	    max_gfn > SEVMIG_TRACKER_MAX_GFN)
-		return -EINVAL;
+	if (!ret_tracker)
+		return sevmig_arg_null(ctx, __func__, "ret_tracker");
+	rc = sevmig_arg_flags(ctx, __func__, flags);
+	if (rc)
+		return rc;
+	if (!max_gfn || max_gfn > SEVMIG_TRACKER_MAX_GFN)
+		return sevmig_arg_invalid(ctx, __func__,
+					  "max_gfn 0x%llx is not in 1..SEVMIG_TRACKER_MAX_GFN (2^40)",
+					  (unsigned long long)max_gfn);
 	t = calloc(1, sizeof(*t));
 	if (!t)
-		return -ENOMEM;
+		return sevmig_err(ctx, -ENOMEM, "%s: out of memory", __func__);
 	if (pthread_mutex_init(&t->lock, NULL)) {
 		free(t);
-		return -ENOMEM;
+		return sevmig_err(ctx, -ENOMEM, "%s: cannot create a mutex",
+				  __func__);
 	}
 	while (span_of(level) < max_gfn)
 		level++;
@@ -1434,12 +2157,15 @@ SEVMIG_EXPORT int sevmig_tracker_new(struct sevmig_ctx *ctx,
 	t->max_gfn = max_gfn;
 	t->root_level = level;
 	/* Two partial paths, in S and in C, of at most 2 nodes a level. */
-	t->res_nodes = 4 * level + 2;
+	t->edge_nodes = 4 * level + 2;
+	/* Plus a log merge's path down from the root, and one to spare. */
+	t->pool_nodes = t->edge_nodes + level + 1;
+	atomic_init(&t->waiters, 0);
 	atomic_init(&t->mem, sizeof(*t));
+	atomic_init(&t->peak_mem, sizeof(*t));
 	atomic_init(&t->nr_nodes, 0);
 	atomic_init(&t->nr_leaves, 0);
 	atomic_init(&t->nr_runs, 0);
-	t->peak_mem = sizeof(*t);
 	*ret_tracker = t;
 	return 0;
 }
@@ -1453,30 +2179,32 @@ SEVMIG_EXPORT void sevmig_tracker_free(struct sevmig_tracker *t)
 	free_tree(t, t->state, t->root_level);
 	free_tree(t, t->changed, t->root_level);
 	free_tree(t, t->pending, t->root_level);
-	while (t->pool_nodes) {
-		struct node *n = t->pool_nodes;
+	while (t->pool.nodes) {
+		struct node *n = t->pool.nodes;
 
-		t->pool_nodes = n->next;
+		t->pool.nodes = n->next;
 		n->next = d.nodes;
 		d.nodes = n;
+		n->level = 1;	/* no children */
 		for (uint32_t i = 0; i < FAN; i++)
 			n->slot[i] = U0;
 	}
-	while (t->pool_leaves) {
-		struct leaf *l = t->pool_leaves;
+	while (t->pool.leaves) {
+		struct leaf *l = t->pool.leaves;
 
-		t->pool_leaves = l->h.next;
+		t->pool.leaves = l->h.next;
 		l->h.next = d.leaves;
 		d.leaves = l;
 	}
-	while (t->pool_runs) {
-		struct rleaf *r = t->pool_runs;
+	while (t->pool.runs) {
+		struct rleaf *r = t->pool.runs;
 
-		t->pool_runs = r->h.next;
+		t->pool.runs = r->h.next;
 		r->h.next = d.leaves;
 		d.leaves = r;
 	}
 	free_dead(t, &d);
+	free(t->limit);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -1487,41 +2215,40 @@ SEVMIG_EXPORT int sevmig_tracker_stats(struct sevmig_tracker *t,
 	struct sevmig_tracker_stats k = { .size = sizeof(k) };
 	int len;
 
-	if (!t || !stats)
+	if (!t)
 		return -EINVAL;
-	len = sevmig_struct_out_len(stats, sizeof(k),
-				    SEVMIG_TRACKER_STATS_SIZE_VER0);
+	if (!stats)
+		return sevmig_arg_null(t->ctx, __func__, "stats");
+	len = sevmig_arg_out(t->ctx, __func__, "stats", stats, sizeof(k),
+			     SEVMIG_TRACKER_STATS_SIZE_VER0);
 	if (len < 0)
 		return len;
-	pthread_mutex_lock(&t->lock);
+	sevmig_tracker_lock(t);
 	k.max_gfn = t->max_gfn;
 	k.shared_pages = slot_count(t->state, t->root_level);
 	k.changed_pages = slot_count(t->changed, t->root_level);
 	k.pending_pages = slot_count(t->pending, t->root_level);
 	k.generation = t->generation;
 	k.seq = t->seq;
+	if (t->round_open)
+		k.flags |= SEVMIG_TRACKER_SYNC_MORE;
+	if (t->logging)
+		k.flags |= SEVMIG_TRACKER_STATS_LOGGING;
+	unlock(t);
+	/* Allocation and free happen unlocked: these are atomics. */
 	k.mem_bytes = atomic_load(&t->mem);
-	k.peak_mem_bytes = t->peak_mem;
+	k.peak_mem_bytes = atomic_load(&t->peak_mem);
 	k.nodes = atomic_load(&t->nr_nodes);
 	k.leaves = atomic_load(&t->nr_leaves);
-	if (t->round_open)
-		k.flags = SEVMIG_TRACKER_SYNC_MORE;
-	pthread_mutex_unlock(&t->lock);
 	sevmig_struct_out(stats, &k, (size_t)len);
 	return 0;
 }
 
 /* ---- used by tracker-codec.c ---- */
 
-void sevmig_tracker_lock(struct sevmig_tracker *t)
+struct sevmig_ctx *sevmig_tracker_ctx(const struct sevmig_tracker *t)
 {
-	pthread_mutex_lock(&t->lock);
-}
-
-void sevmig_tracker_unlock(struct sevmig_tracker *t, struct tracker_dead *d)
-{
-	pthread_mutex_unlock(&t->lock);
-	free_dead(t, d);
+	return t->ctx;
 }
 
 uint64_t sevmig_tracker_max_gfn(const struct sevmig_tracker *t)

@@ -24,6 +24,19 @@ extern "C" {
  * length, memory never exceeds about one bit per page of the touched range
  * (32 KiB per GiB) whatever the guest does, and every function may be called
  * from any thread. Design and encoding: docs/tracker.md.
+ *
+ * Errors: every error is a negative errno and is logged, with its detail,
+ * through the context given to sevmig_tracker_new(); a NULL @tracker is
+ * -EINVAL and cannot be logged (the context is the tracker's).
+ *
+ * Locking: one mutex per tracker. No memory is allocated or freed while it
+ * is held (objects come from a small per-tracker pool refilled with the
+ * lock dropped). No update holds it for more than a bounded amount of
+ * work: one that replaces a fragmented region while the log is on is
+ * applied in ascending steps, the lock handed to waiting threads between
+ * them, exactly as if the guest had split its call (docs/tracker.md,
+ * "Concurrency guarantees"); readers hold it for work proportional to
+ * the output they ask for.
  */
 
 /** Page states; fields carrying them are uint32_t. */
@@ -39,11 +52,12 @@ enum sevmig_page_state {
 struct sevmig_tracker;
 
 /**
- * sevmig_tracker_new() - create a tracker with every page private.
+ * sevmig_tracker_new() - create a tracker with every page private and the
+ * log off.
  *
- * @ctx:         optional context: every error of this tracker's calls is
- *               logged there with its detail; NULL logs nothing. Must
- *               outlive the tracker.
+ * @ctx:         optional context: every error of this tracker's calls
+ *               (this one included) is logged there with its detail; NULL
+ *               logs nothing. Must outlive the tracker.
  * @max_gfn:     exclusive upper bound of the GFNs it will hold, e.g.
  *               1 << (guest physical address width - 12). Costs nothing
  *               until pages are shared.
@@ -73,24 +87,29 @@ void sevmig_tracker_free(struct sevmig_tracker *tracker);
 /**
  * sevmig_tracker_set_shared() - mark [gfn, gfn + npages) shared.
  *
- * Idempotent; overlapping and adjacent ranges coalesce. Pages whose state
- * flips are added to the changed-since-sync log.
+ * Idempotent; overlapping and adjacent ranges coalesce. While the log is
+ * on (sevmig_tracker_log_start()), pages whose state flips are added to the
+ * changed-since-sync log; an update that flips nothing costs the same with
+ * the log on or off.
  *
  * @tracker: the tracker.
  * @gfn:     first frame.
  * @npages:  number of 4 KiB frames, >= 1.
- * @return 0 or a negative errno; on error nothing changed.
+ * @return 0 or a negative errno; on error nothing changed, with one
+ *         exception: -ENOMEM in a later step of an update that runs in
+ *         steps (above), which can only happen when memory runs out while
+ *         other threads change the same region between its steps. The log
+ *         line then says which prefix [gfn, x) was applied (and logged);
+ *         repeating the call completes it.
  *
- * Errors: -EINVAL (NULL @tracker, @npages 0), -ERANGE (the range wraps or
- *         ends beyond max_gfn), -ENOMEM.
+ * Errors: -EINVAL (NULL @tracker, @npages 0), -ERANGE (the range wraps past
+ *         2^64 or ends beyond max_gfn), -ENOMEM.
  * Firmware: not reached.
- * Context: any thread (vCPU threads on hypercall exits); takes the tracker
- *          lock for O(64 * log64(max_gfn / 32768)) slot updates plus at
+ * Context: any thread (vCPU threads on hypercall exits). Each hold of the
+ *          lock does O(64 * log64(max_gfn / 32768)) slot updates plus at
  *          most two leaf edits (a 64-byte boundary list or up to 4 KiB of
- *          bitmap); memory it frees is released after the lock is
- *          dropped. Never sleeps otherwise. (An update that replaces a
- *          fragmented region while a sync log is on also merges it into
- *          the log: amortized, see docs/tracker.md.)
+ *          bitmap), or a bounded share of a log merge (docs/tracker.md:
+ *          well under 1 ms); no allocation or free() under the lock.
  */
 SEVMIG_WARN_UNUSED int sevmig_tracker_set_shared(struct sevmig_tracker *tracker,
 						 uint64_t gfn, uint64_t npages);
@@ -101,7 +120,7 @@ SEVMIG_WARN_UNUSED int sevmig_tracker_set_shared(struct sevmig_tracker *tracker,
  * @tracker: the tracker.
  * @gfn:     first frame.
  * @npages:  number of 4 KiB frames, >= 1.
- * @return 0 or a negative errno; on error nothing changed.
+ * @return as sevmig_tracker_set_shared().
  *
  * Errors: as sevmig_tracker_set_shared().
  * Firmware: not reached.
@@ -118,12 +137,14 @@ sevmig_tracker_set_private(struct sevmig_tracker *tracker, uint64_t gfn,
  *
  * @tracker: the tracker.
  * @flags:   must be 0.
- * @return 0 or a negative errno.
+ * @return 0 or a negative errno; -ENOMEM as for sevmig_tracker_set_shared().
  *
  * Errors: -EINVAL (NULL @tracker, flags), -ENOMEM.
  * Firmware: not reached.
- * Context: any thread. Holds the lock for time proportional to the memory
- *          the tracker holds (it moves the shared set into the log).
+ * Context: as sevmig_tracker_set_private() over everything: with the log
+ *          off O(1) under the lock (the shared set is freed after it is
+ *          dropped); with the log on, in steps while it moves the shared
+ *          set into the log.
  */
 SEVMIG_WARN_UNUSED int sevmig_tracker_reset(struct sevmig_tracker *tracker,
 					    uint32_t flags);
@@ -136,7 +157,8 @@ SEVMIG_WARN_UNUSED int sevmig_tracker_reset(struct sevmig_tracker *tracker,
  * @ret_state: receives SEVMIG_PAGE_PRIVATE or SEVMIG_PAGE_SHARED.
  * @return 0 or a negative errno.
  *
- * Errors: -EINVAL (NULL argument), -ERANGE (@gfn >= max_gfn).
+ * Errors: -EINVAL (NULL @tracker or @ret_state), -ERANGE
+ *         (@gfn >= max_gfn).
  * Firmware: not reached.
  * Context: any thread; O(log max_gfn) under the lock.
  */
@@ -186,8 +208,8 @@ SEVMIG_WARN_UNUSED int sevmig_tracker_run_end(struct sevmig_tracker *tracker,
  *                   caught by the next sevmig_tracker_sync().
  * @return the number of run ends written (>= 1), or a negative errno.
  *
- * Errors: -EINVAL (NULL argument, @max_ends 0, @gfn >= @end), -ERANGE
- *         (@end > max_gfn).
+ * Errors: -EINVAL (NULL @tracker, @ret_ends or @ret_first_state; @max_ends
+ *         0 or above INT_MAX; @gfn >= @end), -ERANGE (@end > max_gfn).
  * Firmware: not reached.
  * Context: any thread; holds the lock for O(log max_gfn + @max_ends).
  */
@@ -205,13 +227,53 @@ SEVMIG_WARN_UNUSED int sevmig_tracker_runs(struct sevmig_tracker *tracker,
  * @ret_pages: receives the count.
  * @return 0 or a negative errno.
  *
- * Errors: -EINVAL (NULL argument).
+ * Errors: -EINVAL (NULL @tracker or @ret_pages).
  * Firmware: not reached.
  * Context: any thread.
  */
 SEVMIG_WARN_UNUSED int
 sevmig_tracker_shared_pages(struct sevmig_tracker *tracker,
 			    uint64_t *ret_pages);
+
+/**
+ * sevmig_tracker_log_start() - start (or restart) the changed-since-sync
+ * log.
+ *
+ * From this call on, every frame an update flips is recorded until a
+ * sevmig_tracker_sync() round returns it. A migration calls this before
+ * its first full pass over guest RAM, so that a conversion made while the
+ * pass runs is reported by the next sync (sevmig_tracker_sync() refuses to
+ * run before it: there is no other order). Calling it again forgets what
+ * was logged and any open round, as a new migration (after a cancelled
+ * one) wants: its first pass sends everything anyway. The log costs
+ * memory of the same form as the shared set; a tracker that never
+ * migrates never pays for it.
+ *
+ * @tracker: the tracker.
+ * @flags:   must be 0.
+ * @return 0 or a negative errno.
+ *
+ * Errors: -EINVAL (NULL @tracker, flags).
+ * Firmware: not reached.
+ * Context: any thread, normally the migration thread; O(1) under the lock.
+ */
+SEVMIG_WARN_UNUSED int sevmig_tracker_log_start(struct sevmig_tracker *tracker,
+						uint32_t flags);
+
+/**
+ * sevmig_tracker_log_stop() - stop the log and free what it holds (at the
+ * end of a migration, successful or not). Updates stop logging at once.
+ *
+ * @tracker: the tracker.
+ * @flags:   must be 0.
+ * @return 0 or a negative errno.
+ *
+ * Errors: -EINVAL (NULL @tracker, flags).
+ * Firmware: not reached.
+ * Context: any thread; O(1) under the lock, memory freed after.
+ */
+SEVMIG_WARN_UNUSED int sevmig_tracker_log_stop(struct sevmig_tracker *tracker,
+					       uint32_t flags);
 
 /* struct sevmig_tracker_sync_info.flags */
 #define SEVMIG_TRACKER_SYNC_MORE (1u << 0) /* round not drained: call again */
@@ -222,8 +284,8 @@ sevmig_tracker_shared_pages(struct sevmig_tracker *tracker,
  * @size:       in: sizeof(); out: bytes written.
  * @flags:      out: SEVMIG_TRACKER_SYNC_MORE while the round has ranges
  *              left.
- * @generation: out: the round's generation, 1 for the first sync, +1 per
- *              round.
+ * @generation: out: the round's generation: +1 per round since the tracker
+ *              was created (1 for its first round).
  * @nr_ranges:  out: ranges written by this call.
  * @pages:      out: frames in those ranges.
  */
@@ -240,14 +302,16 @@ struct sevmig_tracker_sync_info {
  * sevmig_tracker_sync() - the frames whose state flipped since the last
  * round, coalesced.
  *
- * A round starts when no round is open: the log of flipped frames is taken
- * atomically (later flips, even ones racing with this call, go to the next
- * round) and the generation is incremented. The round's ranges are then
- * returned in ascending order, at most @max_ranges per call; while
- * info->flags has SEVMIG_TRACKER_SYNC_MORE, call again to continue the
- * same round. Frames flipped twice (shared and back) are reported: they
- * may have been sent in the other form. Memory stays bounded: the log is a
- * set of the same form as the shared set.
+ * The log must be on (sevmig_tracker_log_start(), called before the first
+ * pass). A round starts when no round is open: the frames flipped since
+ * the log started or since the last round was taken are taken atomically
+ * (later flips, even ones racing with this call, go to the next round) and
+ * the generation is incremented. The round's ranges are then returned in
+ * ascending order, at most @max_ranges per call; while info->flags has
+ * SEVMIG_TRACKER_SYNC_MORE, call again to continue the same round. Frames
+ * flipped twice (shared and back) are reported: they may have been sent in
+ * the other form. Memory stays bounded: the log is a set of the same form
+ * as the shared set.
  *
  * @tracker:    the tracker.
  * @ret_ranges: array of 2 * @max_ranges GFNs: pairs [start, end).
@@ -256,8 +320,10 @@ struct sevmig_tracker_sync_info {
  * @flags:      must be 0.
  * @return 0 or a negative errno.
  *
- * Errors: -EINVAL (NULL argument, @max_ranges, flags, info->size below the
- *         first version), -E2BIG (newer record with a non-zero tail).
+ * Errors: -EINVAL (NULL @tracker, @ret_ranges or @info; @max_ranges 0 or
+ *         above INT_MAX/2; flags; info->size below the first version),
+ *         -E2BIG (newer record with a non-zero tail), -EPROTO (the log is
+ *         off: sevmig_tracker_log_start() was not called).
  * Firmware: not reached.
  * Context: any thread, normally the migration thread; holds the lock for
  *          O(log max_gfn + @max_ranges).
@@ -271,14 +337,19 @@ sevmig_tracker_sync(struct sevmig_tracker *tracker, uint64_t *ret_ranges,
  * struct sevmig_tracker_stats - counters of a tracker.
  *
  * @size:           in: sizeof(); out: bytes written.
- * @flags:          out: SEVMIG_TRACKER_SYNC_MORE while a sync round is open.
+ * @flags:          out: SEVMIG_TRACKER_SYNC_MORE while a sync round is
+ *                  open, SEVMIG_TRACKER_STATS_LOGGING while the log is on.
  * @max_gfn:        the tracker's bound.
  * @shared_pages:   shared frames.
- * @changed_pages:  frames flipped since the current round was taken.
+ * @changed_pages:  frames flipped since the log started or the current
+ *                  round was taken.
  * @pending_pages:  frames in the open round (0 when none is open).
  * @generation:     generation of the last round taken.
- * @seq:            number of updates that flipped at least one frame.
- * @mem_bytes:      bytes the tracker holds now (malloc requests).
+ * @seq:            number of updates that flipped at least one frame (one
+ *                  that ran in steps counts once per step).
+ * @mem_bytes:      bytes the tracker holds now (its malloc requests,
+ *                  including its small pool of free objects and its
+ *                  decode limit).
  * @peak_mem_bytes: the most it ever held.
  * @nodes, @leaves: radix nodes and 4 KiB bitmap leaves allocated (compact
  *                  64-byte leaves count in @mem_bytes only).
@@ -298,6 +369,8 @@ struct sevmig_tracker_stats {
 	uint64_t leaves;
 };
 #define SEVMIG_TRACKER_STATS_SIZE_VER0 88u
+/* struct sevmig_tracker_stats.flags, beside SEVMIG_TRACKER_SYNC_MORE */
+#define SEVMIG_TRACKER_STATS_LOGGING (1u << 1) /* the log is on */
 
 /**
  * sevmig_tracker_stats() - read the counters.
@@ -306,8 +379,8 @@ struct sevmig_tracker_stats {
  * @stats:   record to fill; set stats->size first.
  * @return 0 or a negative errno.
  *
- * Errors: -EINVAL (NULL argument, size below the first version), -E2BIG
- *         (newer record with a non-zero tail).
+ * Errors: -EINVAL (NULL @tracker or @stats, size below the first
+ *         version), -E2BIG (newer record with a non-zero tail).
  * Firmware: not reached.
  * Context: any thread; O(1) under the lock.
  */
@@ -342,8 +415,9 @@ SEVMIG_WARN_UNUSED int sevmig_tracker_stats(struct sevmig_tracker *tracker,
  * @flags:    must be 0.
  * @return 0 or a negative errno.
  *
- * Errors: -EINVAL (NULL argument, @kind, flags, @gfn >= @end), -ERANGE
- *         (@end > max_gfn), -ENOSPC (@buf_len < SEVMIG_TRACKER_RECORD_MIN).
+ * Errors: -EINVAL (NULL @tracker, @buf, @ret_len or @ret_next; @kind;
+ *         flags; @gfn >= @end), -ERANGE (@end > max_gfn), -ENOSPC
+ *         (@buf_len < SEVMIG_TRACKER_RECORD_MIN).
  * Firmware: not reached.
  * Context: any thread; holds the lock for O(@buf_len) (one atomic snapshot
  *          of the window).
@@ -355,15 +429,57 @@ SEVMIG_WARN_UNUSED int sevmig_tracker_encode(struct sevmig_tracker *tracker,
 					     uint64_t *ret_next,
 					     uint32_t flags);
 
+/** Most ranges sevmig_tracker_set_limit() accepts. */
+#define SEVMIG_TRACKER_LIMIT_MAX 8192u
+
+/**
+ * sevmig_tracker_set_limit() - bound what decoded records may make shared.
+ *
+ * A receiver calls this with the guest RAM it registered (and any ranges
+ * its firmware keeps shared) before decoding a stream: a record that would
+ * make a frame outside these ranges shared is then refused whole
+ * (sevmig_tracker_decode() answers -ERANGE, nothing applied). So whatever
+ * a hostile stream holds, the receiver's tracker never holds more than the
+ * bitmap of the allowed frames: at most one 4 KiB leaf per 128 MiB region
+ * they touch plus its nodes (docs/tracker.md, "Bounded decoding"), three
+ * times that with the log on. Without a limit, the bound is max_gfn's.
+ * Updates through sevmig_tracker_set_shared() are not limited (the VM
+ * layer clips those to RAM itself).
+ *
+ * @tracker:   the tracker.
+ * @ranges:    2 * @nr_ranges GFNs, pairs [start, end), ascending, not
+ *             overlapping (adjacent ones are merged); copied.
+ * @nr_ranges: 0 removes the limit (@ranges may then be NULL), at most
+ *             SEVMIG_TRACKER_LIMIT_MAX.
+ * @flags:     must be 0.
+ * @return 0 or a negative errno; on error the previous limit stays.
+ *
+ * Errors: -EINVAL (NULL @tracker, NULL @ranges with @nr_ranges > 0, flags,
+ *         @nr_ranges above SEVMIG_TRACKER_LIMIT_MAX, an empty, unsorted or
+ *         overlapping range), -ERANGE (a range ends beyond max_gfn),
+ *         -ENOMEM.
+ * Firmware: not reached.
+ * Context: any thread; set it before decoding (a decode running
+ *          concurrently uses the old or the new limit).
+ */
+SEVMIG_WARN_UNUSED int sevmig_tracker_set_limit(struct sevmig_tracker *tracker,
+						const uint64_t *ranges,
+						uint32_t nr_ranges,
+						uint32_t flags);
+
 /**
  * sevmig_tracker_decode() - apply one record made by sevmig_tracker_encode().
  *
  * The input is untrusted: the whole record is validated (magic, version,
  * kind, zero reserved bytes, matching max_gfn, window inside bounds,
  * ranges sorted, non-overlapping, coalesced and inside the window,
- * canonical LEB128, counts checked against the length before any work)
- * before anything is applied. Records may be concatenated: @ret_used tells
- * where the next one starts.
+ * canonical LEB128, counts checked against the length before any work,
+ * shared ranges inside the limit of sevmig_tracker_set_limit()) before
+ * anything is applied. Records may be concatenated: @ret_used tells where
+ * the next one starts. The window is applied as updates (the gaps between
+ * the ranges private, the ranges shared), so with the log on only frames
+ * whose state really changes are logged; other threads may see the window
+ * partly applied while it runs.
  *
  * @tracker:  the receiving tracker (same max_gfn as the sender's).
  * @buf:      the input.
@@ -373,11 +489,16 @@ SEVMIG_WARN_UNUSED int sevmig_tracker_encode(struct sevmig_tracker *tracker,
  * @flags:    must be 0.
  * @return 0 or a negative errno.
  *
- * Errors: -EINVAL (NULL argument, flags, max_gfn differs), -EBADMSG
- *         (malformed or truncated record; nothing applied), -ENOMEM (the
- *         window may be partly applied; decode the record again).
+ * Errors: -EINVAL (NULL @tracker or @buf, flags, the record's max_gfn
+ *         differs from the tracker's; nothing applied), -EBADMSG
+ *         (malformed or truncated record; nothing applied), -ERANGE (the
+ *         record makes frames outside the limit shared; nothing applied),
+ *         -ENOMEM (the window may be partly applied; decode the record
+ *         again).
  * Firmware: not reached.
- * Context: any thread; holds the lock for O(record length).
+ * Context: any thread; each update it makes holds the lock as
+ *          sevmig_tracker_set_shared() does, and the limit check for
+ *          O(record length + limit ranges).
  */
 SEVMIG_WARN_UNUSED int sevmig_tracker_decode(struct sevmig_tracker *tracker,
 					     const void *buf, size_t len,

@@ -4,7 +4,11 @@
  * oracle (tests/tracker/oracle.h). Each 9-byte step is an opcode and two
  * 32-bit operands; after each step the counts, a point state and run end
  * agree, and every sync round returns exactly the oracle's flipped set.
+ * Opcode bits 4-5 pick the work budget of a lock hold (tiny budgets split
+ * long updates into many steps); opcode 6 with bit 7 set starts (b odd) or
+ * stops the log.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +17,7 @@
 
 #include "fuzz-tracker.h"
 #include "oracle.h"
+#include "tracker-priv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,8 +41,13 @@ static void sync_round(struct sevmig_tracker *t, struct oracle *o,
 		       uint32_t max)
 {
 	uint64_t r[16], g = 0;
-	struct sevmig_tracker_sync_info info;
+	struct sevmig_tracker_sync_info info = { .size = sizeof(info) };
 
+	if (!o->logging) {
+		if (sevmig_tracker_sync(t, r, max, &info, 0) != -EPROTO)
+			abort();
+		return;
+	}
 	oracle_take_round(o);
 	do {
 		info.size = sizeof(info);
@@ -68,10 +78,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sevmig_tracker_new(NULL, FUZZ_MAX_GFN, 0, &t))
 		return 0;
 	oracle_init(&o, FUZZ_MAX_GFN);
+	if (sevmig_tracker_log_start(t, 0))
+		abort();
+	oracle_log(&o, true);
 	for (; size >= 9; data += 9, size -= 9) {
+		static const uint32_t budgets[] = { 0, 1, 3, 30 };
 		uint32_t a, b;
 		uint64_t s, e;
 
+		sevmig_tracker_hold_budget = budgets[(data[0] >> 4) & 3];
 		memcpy(&a, data + 1, 4);
 		memcpy(&b, data + 5, 4);
 		s = a % FUZZ_MAX_GFN;
@@ -91,7 +106,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			oracle_set(&o, s, e, 0);
 			break;
 		case 6:
-			sync_round(t, &o, 1 + (b & 7));
+			if (!(data[0] & 0x80)) {
+				sync_round(t, &o, 1 + (b & 7));
+				break;
+			}
+			if ((b & 1 ? sevmig_tracker_log_start(t, 0)
+				   : sevmig_tracker_log_stop(t, 0)))
+				abort();
+			oracle_log(&o, b & 1);
 			break;
 		default:
 			if (sevmig_tracker_reset(t, 0))

@@ -18,7 +18,7 @@ struct oracle {
 	uint64_t *s, *c, *p;
 	uint64_t shared, changed;
 	bool round_open;
-	bool logging;
+	bool logging;		/* between log_start and log_stop */
 };
 
 static inline void oracle_init(struct oracle *o, uint64_t n)
@@ -87,6 +87,16 @@ static inline uint64_t oracle_run_end(const struct oracle *o,
 	return g < o->n ? g : o->n;
 }
 
+/* sevmig_tracker_log_start() (@on) or _log_stop(): C and P emptied. */
+static inline void oracle_log(struct oracle *o, bool on)
+{
+	memset(o->c, 0, o->words * 8);
+	memset(o->p, 0, o->words * 8);
+	o->changed = 0;
+	o->round_open = false;
+	o->logging = on;
+}
+
 static inline void oracle_take_round(struct oracle *o)
 {
 	uint64_t *t = o->p;
@@ -96,7 +106,6 @@ static inline void oracle_take_round(struct oracle *o)
 	memset(o->c, 0, o->words * 8);
 	o->changed = 0;
 	o->round_open = true;
-	o->logging = true;
 }
 
 #endif /* SEVMIG_TEST_ORACLE_H */

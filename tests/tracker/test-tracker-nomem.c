@@ -3,10 +3,16 @@
  * Page-state tracker when malloc fails. This executable interposes malloc
  * so it can refuse allocations on demand:
  *  - an update that gets -ENOMEM changed nothing (state, counts, log);
- *  - when a huge update replaces a region whose log holds scattered ranges
- *    and the exact union would need a bitmap malloc cannot give, the log
- *    is widened: the next sync round reports every page that flipped (and
- *    then some), never fewer.
+ *  - when a huge update replaces regions whose log holds scattered ranges
+ *    and the exact unions need more bitmaps than the tracker's pool holds
+ *    and malloc can give, the log is widened: the next sync round reports
+ *    every page that flipped (and then some), never fewer, and the update
+ *    still succeeds;
+ *  - an update that runs in many steps (tiny work budget per lock hold,
+ *    through the tracker's test hooks) completes with every allocation
+ *    refused once its first step has started;
+ *  - every call documented to answer -ENOMEM does, with its log line, and
+ *    changes nothing.
  * Skipped (77) under ASan/TSan, which own malloc.
  */
 #include <errno.h>
@@ -21,6 +27,8 @@
 #include <cmocka.h>
 
 #include <sevmig/sevmig.h>
+
+#include "tracker-priv.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SANITIZED 1
@@ -128,6 +136,7 @@ static void test_enomem_changes_nothing(void **state)
 	assert_int_equal(sevmig_tracker_new(NULL, NPAGES, 0, &t), 0);
 	for (uint64_t g = 3; g < NPAGES; g += 4099)
 		assert_int_equal(sevmig_tracker_set_shared(t, g, 7), 0);
+	assert_int_equal(sevmig_tracker_log_start(t, 0), 0);
 	assert_int_equal(sevmig_tracker_sync(t, r, 1, &info, 0), 0);
 	/*
 	 * With every allocation refused, drive updates that need new
@@ -160,36 +169,37 @@ static void test_enomem_changes_nothing(void **state)
 }
 
 /*
- * Leaf 1 holds 10 shared ranges from before the log started; then 10
- * other ranges flip twice, so the log holds them and the state does not.
- * Clearing everything must log the union: 20 ranges, more than a compact
- * leaf holds.
+ * Leaves 1-7 each hold 10 shared ranges from before the log started; then
+ * 10 other ranges per leaf flip twice, so the log holds them and the state
+ * does not. Clearing everything must log the unions: 20 ranges per leaf,
+ * more than a compact leaf holds, so each union needs a bitmap; the pool
+ * has a spare or two, the rest must come from malloc.
  */
 static uint64_t scattered_then_clear(struct sevmig_tracker *t,
 				     unsigned char *truth, size_t fail)
 {
-	uint64_t r[2];
-	struct sevmig_tracker_sync_info info = { .size = sizeof(info) };
 	uint64_t want = 0;
 
 	memset(truth, 0, NPAGES);
-	for (uint64_t i = 0; i < 10; i++) {
-		uint64_t g = LEAF + 1000 + i * 3000;
+	for (uint64_t l = 1; l < 8; l++)
+		for (uint64_t i = 0; i < 10; i++) {
+			uint64_t g = l * LEAF + 1000 + i * 3000;
 
-		assert_int_equal(sevmig_tracker_set_shared(t, g, 5), 0);
-		memset(truth + g, 1, 5);
-	}
-	assert_int_equal(sevmig_tracker_sync(t, r, 1, &info, 0), 0);
-	for (uint64_t i = 0; i < 10; i++) {
-		uint64_t g = LEAF + 2500 + i * 3000;
+			assert_int_equal(sevmig_tracker_set_shared(t, g, 5), 0);
+			memset(truth + g, 1, 5);
+		}
+	assert_int_equal(sevmig_tracker_log_start(t, 0), 0);
+	for (uint64_t l = 1; l < 8; l++)
+		for (uint64_t i = 0; i < 10; i++) {
+			uint64_t g = l * LEAF + 2500 + i * 3000;
 
-		assert_int_equal(sevmig_tracker_set_shared(t, g, 3), 0);
-		assert_int_equal(sevmig_tracker_set_private(t, g, 3), 0);
-		memset(truth + g, 1, 3);
-	}
+			assert_int_equal(sevmig_tracker_set_shared(t, g, 3), 0);
+			assert_int_equal(sevmig_tracker_set_private(t, g, 3), 0);
+			memset(truth + g, 1, 3);
+		}
 	for (uint64_t i = 0; i < NPAGES; i++)
 		want += truth[i];
-	fail_from = fail;	/* the reserve is full: only the merge allocates */
+	fail_from = fail;	/* the pool holds the edges: only merges allocate */
 	assert_int_equal(sevmig_tracker_set_private(t, 0, NPAGES), 0);
 	fail_from = 0;
 	return want;
@@ -227,11 +237,130 @@ static void test_log_widens_never_misses(void **state)
 	sevmig_tracker_free(t);
 }
 
+/*
+ * A re-encrypt of scattered leaves with the log on, in steps of about one
+ * leaf (tiny work budget), with every allocation refused once it has
+ * begun: the merges that need bitmaps soon find the pool's spares used
+ * up; the steps try to refill, fail, and go on widening. The update must
+ * still succeed, report every flip and leave the state exact.
+ */
+static void test_steps_without_memory(void **state)
+{
+	static unsigned char truth[NPAGES], got[NPAGES];
+	struct sevmig_tracker *t = NULL;
+	uint64_t want = 0, pages;
+
+	(void)state;
+	assert_int_equal(sevmig_tracker_new(NULL, NPAGES, 0, &t), 0);
+	memset(truth, 0, NPAGES);
+	for (uint64_t l = 0; l < 8; l++)
+		for (uint64_t i = 0; i < 10; i++) {
+			uint64_t g = l * LEAF + 1000 + i * 3000;
+
+			assert_int_equal(sevmig_tracker_set_shared(t, g, 5), 0);
+			memset(truth + g, 1, 5);
+		}
+	assert_int_equal(sevmig_tracker_log_start(t, 0), 0);
+	for (uint64_t l = 0; l < 8; l++)
+		for (uint64_t i = 0; i < 10; i++) {
+			uint64_t g = l * LEAF + 2500 + i * 3000;
+
+			assert_int_equal(sevmig_tracker_set_shared(t, g, 3), 0);
+			assert_int_equal(sevmig_tracker_set_private(t, g, 3), 0);
+			memset(truth + g, 1, 3);
+		}
+	for (uint64_t i = 0; i < NPAGES; i++)
+		want += truth[i];
+	sevmig_tracker_hold_budget = 1;
+	refused = 0;
+	fail_from = 1;
+	assert_int_equal(sevmig_tracker_set_private(t, 3, NPAGES - 5), 0);
+	fail_from = 0;
+	sevmig_tracker_hold_budget = 0;
+	assert_true(refused > 0);	/* the steps did try to refill */
+	pages = round_pages(t, got);
+	for (uint64_t i = 0; i < NPAGES; i++)
+		if (truth[i] && !got[i])
+			fail_msg("page %llu flipped but was not reported",
+				 (unsigned long long)i);
+	assert_true(pages >= want);
+	snapshot(t, got);
+	for (uint64_t i = 0; i < NPAGES; i++)
+		assert_int_equal(got[i], 0);	/* nothing shared lay outside */
+	sevmig_tracker_free(t);
+}
+
+/* Every documented -ENOMEM, with its log line; nothing changes. */
+static int lines;
+
+static void on_log(void *opaque, uint32_t level, const char *msg)
+{
+	(void)opaque;
+	(void)msg;
+	if (level == SEVMIG_LOG_ERR)
+		lines++;
+}
+
+static void test_enomem_documented(void **state)
+{
+	struct sevmig_ctx_opts o = { .size = sizeof(o), .log = on_log };
+	static const uint64_t lim[2] = { 0, 1000 };
+	struct sevmig_ctx *ctx;
+	struct sevmig_tracker *t = NULL, *src = NULL, *x;
+	unsigned char rec[64];
+	size_t len;
+	uint64_t next, n;
+
+	(void)state;
+	assert_int_equal(sevmig_ctx_new(&o, &ctx), 0);
+	assert_int_equal(sevmig_tracker_new(NULL, NPAGES, 0, &src), 0);
+	assert_int_equal(sevmig_tracker_set_shared(src, 100, 5), 0);
+	assert_int_equal(sevmig_tracker_encode(src, SEVMIG_TRACKER_RECORD_FULL,
+					       0, NPAGES, rec, sizeof(rec),
+					       &len, &next, 0), 0);
+	assert_int_equal(sevmig_tracker_new(ctx, NPAGES, 0, &t), 0);
+
+	fail_from = 1;
+	lines = 0;
+	assert_int_equal(sevmig_tracker_new(ctx, NPAGES, 0, &x), -ENOMEM);
+	assert_int_equal(lines, 1);
+	/* A fresh tracker's pool is empty: the first update needs memory. */
+	lines = 0;
+	assert_int_equal(sevmig_tracker_set_shared(t, 1, 1), -ENOMEM);
+	assert_int_equal(lines, 1);
+	lines = 0;
+	assert_int_equal(sevmig_tracker_set_private(t, 1, 1), -ENOMEM);
+	assert_int_equal(lines, 1);
+	lines = 0;
+	assert_int_equal(sevmig_tracker_reset(t, 0), -ENOMEM);
+	assert_int_equal(lines, 1);
+	lines = 0;
+	assert_int_equal(sevmig_tracker_decode(t, rec, len, NULL, NULL, 0),
+			 -ENOMEM);
+	assert_int_equal(lines, 1);
+	lines = 0;
+	assert_int_equal(sevmig_tracker_set_limit(t, lim, 1, 0), -ENOMEM);
+	assert_int_equal(lines, 1);
+	fail_from = 0;
+
+	assert_int_equal(sevmig_tracker_shared_pages(t, &n), 0);
+	assert_int_equal(n, 0);
+	/* No limit was set: a record sharing beyond it still decodes. */
+	assert_int_equal(sevmig_tracker_decode(t, rec, len, NULL, NULL, 0), 0);
+	assert_int_equal(sevmig_tracker_shared_pages(t, &n), 0);
+	assert_int_equal(n, 5);
+	sevmig_tracker_free(t);
+	sevmig_tracker_free(src);
+	sevmig_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_enomem_changes_nothing),
 		cmocka_unit_test(test_log_widens_never_misses),
+		cmocka_unit_test(test_steps_without_memory),
+		cmocka_unit_test(test_enomem_documented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

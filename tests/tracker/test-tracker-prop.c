@@ -3,11 +3,15 @@
  * Model-based property test: millions of random operations on a tracker and
  * on the one-bit-per-page oracle (oracle.h), mixing huge ranges, single
  * pages, 2 MiB units, adjacent and overlapping ranges, the alternating
- * worst case, resets, sync rounds (drained in small pieces while updates
- * continue) and encode/decode round trips. After every operation the two
- * must agree on the counts, the state and run end around the operation's
- * edges and at a random frame; every 512 operations and at the end, on
- * every run of the whole space and on the changed log.
+ * worst case, resets, the log started, restarted and stopped, sync rounds
+ * (drained in small pieces while updates continue), encode/decode round
+ * trips and records decoded into the tracker itself (whose log must record
+ * exactly the frames that flip). The tracker is compiled in with its test
+ * hooks, and each operation runs with a random work budget per lock hold,
+ * often tiny, so long updates run in many steps. After every operation the
+ * two must agree on the counts, the state and run end around the
+ * operation's edges and at a random frame; every 512 operations and at
+ * the end, on every run of the whole space and on the changed log.
  *
  * SEVMIG_PROPTEST_OPS (default 2000000) sets the total operation count,
  * SEVMIG_PROPTEST_SEED the seed (printed on failure).
@@ -20,6 +24,7 @@
 #include <sevmig/sevmig.h>
 
 #include "oracle.h"
+#include "tracker-priv.h"
 
 static uint64_t rng_state;
 static uint64_t step;
@@ -110,6 +115,8 @@ static void check_counts(struct world *w)
 	CHECK(st.changed_pages == w->o.changed,
 	      "changed %" PRIu64 " want %" PRIu64, st.changed_pages,
 	      w->o.changed);
+	CHECK(!(st.flags & SEVMIG_TRACKER_STATS_LOGGING) == !w->o.logging,
+	      "logging flag");
 }
 
 /* Every run of [0, n), in random batch sizes. */
@@ -142,6 +149,11 @@ static void sync_step(struct world *w, uint32_t max)
 	struct sevmig_tracker_sync_info info = { .size = sizeof(info) };
 	uint64_t pages = 0;
 
+	if (!w->o.logging) {
+		CHECK(sevmig_tracker_sync(w->t, buf, max, &info, 0) == -EPROTO,
+		      "sync with the log off");
+		return;
+	}
 	if (!w->o.round_open) {
 		oracle_take_round(&w->o);
 		w->round_len = 0;
@@ -220,6 +232,69 @@ static void codec_check(struct world *w)
 	free(buf);
 }
 
+/*
+ * Decode into the tracker itself a window of a random other state: the
+ * oracle sets the window page by page, so its log holds exactly the frames
+ * that flip; the tracker's must too.
+ */
+static void decode_into(struct world *w)
+{
+	struct sevmig_tracker *src;
+	size_t cap = 64 + below(512), len;
+	unsigned char *buf = malloc(cap);
+	uint64_t ws = below(w->n), we = ws + 1 + below(w->n - ws), g, next;
+	uint64_t ends[64];
+
+	CHECK(buf && sevmig_tracker_new(NULL, w->n, 0, &src) == 0, "new");
+	/* Often the tracker's own state with a few changes: few flips. */
+	g = 0;
+	while (below(2) && g < w->n) {
+		uint32_t first;
+		int k = sevmig_tracker_runs(w->t, g, w->n, ends, 64, &first, NULL);
+		int st = first == SEVMIG_PAGE_SHARED;
+
+		for (int i = 0; i < k; i++, st ^= 1) {
+			if (st)
+				CHECK(sevmig_tracker_set_shared(src, g,
+								ends[i] - g) == 0,
+				      "copy");
+			g = ends[i];
+		}
+	}
+	for (uint64_t i = below(8); i > 0; i--) {
+		uint64_t s = pick(w), e = s + 1 + below(1 + below(5000));
+
+		if (e > w->n)
+			e = w->n;
+		CHECK((below(2) ? sevmig_tracker_set_shared(src, s, e - s)
+				: sevmig_tracker_set_private(src, s, e - s)) == 0,
+		      "src");
+	}
+	for (g = ws; g < we; g = next) {
+		CHECK(sevmig_tracker_encode(src, SEVMIG_TRACKER_RECORD_DELTA, g,
+					    we, buf, cap, &len, &next, 0) == 0,
+		      "encode");
+		CHECK(sevmig_tracker_decode(w->t, buf, len, NULL, NULL, 0) == 0,
+		      "decode into itself");
+		/* The oracle: the record's window, run by run. */
+		for (uint64_t x = g; x < next;) {
+			uint32_t first;
+			int k = sevmig_tracker_runs(src, x, next, ends, 64,
+						    &first, NULL);
+			int st = first == SEVMIG_PAGE_SHARED;
+
+			for (int i = 0; i < k; i++, st ^= 1) {
+				oracle_set(&w->o, x, ends[i], st);
+				x = ends[i];
+			}
+		}
+	}
+	w->last_s = ws;
+	w->last_e = we;
+	sevmig_tracker_free(src);
+	free(buf);
+}
+
 static void update(struct world *w, uint64_t s, uint64_t e, int v)
 {
 	int rc;
@@ -284,6 +359,17 @@ static void one_op(struct world *w)
 	} else if (r < 791) {
 		codec_check(w);
 		return;
+	} else if (r < 793) {
+		decode_into(w);
+		return;
+	} else if (r < 795) {		/* a new migration: restart the log */
+		CHECK(sevmig_tracker_log_start(w->t, 0) == 0, "log_start");
+		oracle_log(&w->o, true);
+		return;
+	} else if (r < 796) {		/* the migration ended */
+		CHECK(sevmig_tracker_log_stop(w->t, 0) == 0, "log_stop");
+		oracle_log(&w->o, false);
+		return;
 	} else {			/* medium range */
 		s = pick(w);
 		e = s + 1 + below(1 + below(1u << 20));
@@ -302,9 +388,15 @@ static void run(uint64_t n, uint64_t ops)
 
 	CHECK(sevmig_tracker_new(NULL, n, 0, &w.t) == 0, "new");
 	oracle_init(&w.o, n);
+	CHECK(sevmig_tracker_log_start(w.t, 0) == 0, "log_start");
+	oracle_log(&w.o, true);
 	w.last_s = 0;
 	w.last_e = 1;
 	for (uint64_t i = 0; i < ops; i++, step++) {
+		static const uint32_t budgets[] = { 0, 0, 1, 2, 5, 40 };
+
+		/* 0 is the default; small budgets split long updates. */
+		sevmig_tracker_hold_budget = budgets[below(6)];
 		one_op(&w);
 		check_counts(&w);
 		check_point(&w, w.last_s);
@@ -318,6 +410,10 @@ static void run(uint64_t n, uint64_t ops)
 			check_all_runs(&w, w.t);
 	}
 	check_all_runs(&w, w.t);
+	if (!w.o.logging) {
+		CHECK(sevmig_tracker_log_start(w.t, 0) == 0, "log_start");
+		oracle_log(&w.o, true);
+	}
 	while (w.o.round_open)
 		sync_step(&w, 64);
 	sync_step(&w, 64);

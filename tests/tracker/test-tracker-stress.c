@@ -10,6 +10,9 @@
  *  - every page whose final state is shared was reported by some sync
  *    round (nothing flipped between two syncs is missed), the rounds'
  *    ranges are sorted and generations increase by one.
+ * The tracker is compiled in with its test hooks and a tiny work budget
+ * per lock hold, so the huge ranges run in many steps between which the
+ * other threads take the lock.
  *
  * SEVMIG_STRESS_MS (default 1500) bounds the run time.
  */
@@ -22,6 +25,8 @@
 #include <time.h>
 
 #include <sevmig/sevmig.h>
+
+#include "tracker-priv.h"
 
 #define NTHREADS 4
 #define SLICE (UINT64_C(3) * 32768 + 100)	/* spans leaf boundaries */
@@ -146,7 +151,9 @@ int main(void)
 	unsigned long rounds = 0, walks = 0;
 
 	CHECK(sevmig_tracker_new(NULL, MAX_GFN, 0, &t) == 0);
-	sync_round();	/* turns the log on */
+	CHECK(sevmig_tracker_log_start(t, 0) == 0);
+	/* Tiny holds: long updates run in many steps, interleaved. */
+	sevmig_tracker_hold_budget = 2;
 	for (int i = 0; i < NTHREADS; i++)
 		CHECK(pthread_create(&th[i], NULL, vcpu, (void *)(intptr_t)i) == 0);
 	t0 = now_ms();

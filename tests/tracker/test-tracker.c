@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: MIT
-/* Page-state tracker: API contract, edge cases and the hostile decoder. */
+/*
+ * Page-state tracker: API contract, edge cases, the hostile decoder, the
+ * decode limit, decoding with the log on, and the log's start order.
+ */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,15 +230,14 @@ static void test_sync(void **state)
 	info.size = 8;
 	assert_int_equal(sevmig_tracker_sync(t, r, 4, &info, 0), -EINVAL);
 
-	/* Before the first sync nothing is logged: the first round is empty. */
+	/* Before log_start nothing is logged, and sync refuses to run. */
 	assert_int_equal(sevmig_tracker_set_shared(t, 1, 1), 0);
-	drain(t, r, 4, &info);
-	assert_int_equal(info.generation, 1);
-	assert_int_equal(info.nr_ranges, 0);
-	assert_int_equal(info.flags, 0);
+	info.size = sizeof(info);
+	assert_int_equal(sevmig_tracker_sync(t, r, 4, &info, 0), -EPROTO);
+	assert_int_equal(sevmig_tracker_log_start(t, 0), 0);
 	assert_int_equal(sevmig_tracker_set_private(t, 1, 1), 0);
 	drain(t, r, 4, &info);
-	assert_int_equal(info.generation, 2);
+	assert_int_equal(info.generation, 1);
 	assert_int_equal(info.nr_ranges, 1);
 	assert_int_equal(r[0], 1);
 	assert_int_equal(r[1], 2);
@@ -245,7 +250,7 @@ static void test_sync(void **state)
 	assert_int_equal(sevmig_tracker_set_private(t, 500, 1), 0); /* back */
 	assert_int_equal(sevmig_tracker_set_shared(t, 2 * GIB, GIB), 0);
 	drain(t, r, 2, &info);
-	assert_int_equal(info.generation, 3);
+	assert_int_equal(info.generation, 2);
 	assert_int_equal(info.nr_ranges, 2);
 	assert_int_equal(info.flags, SEVMIG_TRACKER_SYNC_MORE);
 	assert_int_equal(r[0], 10);
@@ -255,19 +260,19 @@ static void test_sync(void **state)
 	/* A flip while the round is open goes to the next round. */
 	assert_int_equal(sevmig_tracker_set_shared(t, 7, 1), 0);
 	drain(t, r, 2, &info);
-	assert_int_equal(info.generation, 3);
+	assert_int_equal(info.generation, 2);
 	assert_int_equal(info.nr_ranges, 1);
 	assert_int_equal(info.flags, 0);
 	assert_int_equal(r[0], 2 * GIB);
 	assert_int_equal(r[1], 3 * GIB);
 	assert_int_equal(info.pages, GIB);
 	drain(t, r, 2, &info);
-	assert_int_equal(info.generation, 4);
+	assert_int_equal(info.generation, 3);
 	assert_int_equal(info.nr_ranges, 1);
 	assert_int_equal(r[0], 7);
 	assert_int_equal(r[1], 8);
 	drain(t, r, 2, &info);
-	assert_int_equal(info.generation, 5);
+	assert_int_equal(info.generation, 4);
 	assert_int_equal(info.nr_ranges, 0);
 
 	/* A range ending at max_gfn is closed. */
@@ -448,6 +453,225 @@ static void test_decode_hostile(void **state)
 	sevmig_tracker_free(t);
 }
 
+/* One whole sync round into @r (pairs); returns the number of ranges. */
+static uint64_t round_into(struct sevmig_tracker *t, uint64_t *r, uint32_t max)
+{
+	struct sevmig_tracker_sync_info info;
+	uint64_t n = 0;
+
+	do {
+		info.size = sizeof(info);
+		assert_int_equal(sevmig_tracker_sync(t, r + 2 * n,
+						     (uint32_t)(max - n), &info,
+						     0), 0);
+		n += info.nr_ranges;
+		assert_true(n < max || !(info.flags & SEVMIG_TRACKER_SYNC_MORE));
+	} while (info.flags & SEVMIG_TRACKER_SYNC_MORE);
+	return n;
+}
+
+/*
+ * Decoding into a tracker whose log is on logs only the frames whose state
+ * changes: decoding its own state back changes nothing, and a record that
+ * differs in one range reports that range alone.
+ */
+static void test_decode_logs_real_flips(void **state)
+{
+	struct sevmig_tracker *t = mk(TIB), *src = mk(TIB);
+	unsigned char buf[4096];
+	uint64_t r[16], next;
+	size_t len;
+
+	(void)state;
+	for (uint64_t i = 0; i < 50; i++) {
+		assert_int_equal(sevmig_tracker_set_shared(t, i * 7919 * 31, 3), 0);
+		assert_int_equal(sevmig_tracker_set_shared(src, i * 7919 * 31, 3),
+				 0);
+	}
+	assert_int_equal(sevmig_tracker_set_shared(t, 2 * GIB, GIB), 0);
+	assert_int_equal(sevmig_tracker_set_shared(src, 2 * GIB, GIB), 0);
+	assert_int_equal(sevmig_tracker_log_start(t, 0), 0);
+
+	/* The same state: nothing flips, nothing is logged. */
+	len = enc(src, 0, TIB, buf, sizeof(buf), &next);
+	assert_int_equal(next, TIB);
+	assert_int_equal(sevmig_tracker_decode(t, buf, len, NULL, NULL, 0), 0);
+	assert_int_equal(round_into(t, r, 8), 0);
+
+	/* One range differs (and one goes away): exactly those. */
+	assert_int_equal(sevmig_tracker_set_shared(src, 5 * GIB + 1, 2), 0);
+	assert_int_equal(sevmig_tracker_set_private(src, 7919 * 31, 3), 0);
+	len = enc(src, 0, TIB, buf, sizeof(buf), &next);
+	assert_int_equal(sevmig_tracker_decode(t, buf, len, NULL, NULL, 0), 0);
+	assert_int_equal(round_into(t, r, 8), 2);
+	assert_int_equal(r[0], 7919 * 31);
+	assert_int_equal(r[1], 7919 * 31 + 3);
+	assert_int_equal(r[2], 5 * GIB + 1);
+	assert_int_equal(r[3], 5 * GIB + 3);
+
+	/* A delta window over part of the huge range: only its flips. */
+	assert_int_equal(sevmig_tracker_set_private(src, 2 * GIB + 10, 5), 0);
+	assert_int_equal(sevmig_tracker_encode(src, SEVMIG_TRACKER_RECORD_DELTA,
+					       2 * GIB, 3 * GIB, buf,
+					       sizeof(buf), &len, &next, 0), 0);
+	assert_int_equal(sevmig_tracker_decode(t, buf, len, NULL, NULL, 0), 0);
+	assert_int_equal(round_into(t, r, 8), 1);
+	assert_int_equal(r[0], 2 * GIB + 10);
+	assert_int_equal(r[1], 2 * GIB + 15);
+	sevmig_tracker_free(t);
+	sevmig_tracker_free(src);
+}
+
+static uint64_t mem_of(struct sevmig_tracker *t)
+{
+	struct sevmig_tracker_stats st = { .size = sizeof(st) };
+
+	assert_int_equal(sevmig_tracker_stats(t, &st), 0);
+	return st.mem_bytes;
+}
+
+/*
+ * A valid 65 KB record whose ranges are spread over the whole 2^40-frame
+ * space makes a receiver without a limit hold megabytes of nodes; with
+ * the limit set to its RAM, the record is refused whole and nothing is
+ * held. A hostile record inside the RAM can make it hold no more than the
+ * bitmap of that RAM.
+ */
+static void test_decode_limit(void **state)
+{
+	const uint64_t max = SEVMIG_TRACKER_MAX_GFN;
+	const uint64_t ram[4] = { 0, 1 * GIB, 4 * GIB, 7 * GIB };	/* 4 GiB */
+	static unsigned char buf[65536];
+	struct sevmig_tracker *src = mk(max), *open = mk(max), *lim = mk(max);
+	uint64_t next, m0, nr = 0;
+	size_t len;
+
+	(void)state;
+	/* One page in every 42nd slot of 2^21 frames: 12,483 ranges. */
+	for (uint64_t g = 0; g < max; g += 42 * (UINT64_C(1) << 21))
+		assert_int_equal(sevmig_tracker_set_shared(src, g + 5, 1), 0);
+	assert_int_equal(sevmig_tracker_encode(src, SEVMIG_TRACKER_RECORD_FULL,
+					       0, max, buf, sizeof(buf), &len,
+					       &next, 0), 0);
+	assert_int_equal(next, max);	/* one record, under 64 KiB */
+	memcpy(&nr, buf + 32, 8);
+	assert_true(nr > 12000);
+
+	/* No limit: the bound is max_gfn's, many megabytes. */
+	assert_int_equal(sevmig_tracker_decode(open, buf, len, NULL, NULL, 0), 0);
+	assert_true(mem_of(open) > 8 * 1024 * 1024);
+
+	/* The receiver's RAM as the limit: refused, nothing held. */
+	assert_int_equal(sevmig_tracker_set_limit(lim, ram, 2, 0), 0);
+	m0 = mem_of(lim);
+	assert_int_equal(sevmig_tracker_decode(lim, buf, len, NULL, NULL, 0),
+			 -ERANGE);
+	assert_int_equal(mem_of(lim), m0);
+	assert_int_equal(shared(lim), 0);
+
+	/* The worst a stream can do inside the RAM: every leaf a bitmap. */
+	sevmig_tracker_free(src);
+	src = mk(max);
+	for (uint64_t r = 0; r < 2; r++)
+		for (uint64_t g = ram[2 * r]; g < ram[2 * r + 1]; g += 32768)
+			for (uint64_t k = 0; k < 20; k++)
+				assert_int_equal(sevmig_tracker_set_shared(
+						src, g + k * 1500, 1), 0);
+	for (uint64_t g = 0; g < max; g = next) {
+		assert_int_equal(sevmig_tracker_encode(src,
+				 SEVMIG_TRACKER_RECORD_FULL, g, max, buf,
+				 sizeof(buf), &len, &next, 0), 0);
+		assert_int_equal(sevmig_tracker_decode(lim, buf, len, NULL,
+						       NULL, 0), 0);
+	}
+	assert_int_equal(shared(lim), shared(src));
+	/* The flat bitmap of 4 GiB is 128 KiB; leaves carry 2 % more. */
+	assert_true(mem_of(lim) <= 128 * 1024 * 102 / 100 + 64 * 1024);
+	/* Removing the limit restores max_gfn's bound. */
+	assert_int_equal(sevmig_tracker_set_limit(lim, NULL, 0, 0), 0);
+	assert_int_equal(sevmig_tracker_set_shared(src, 9 * GIB, 1), 0);
+	len = enc(src, 8 * GIB, 10 * GIB, buf, sizeof(buf), &next);
+	assert_int_equal(sevmig_tracker_decode(lim, buf, len, NULL, NULL, 0), 0);
+	sevmig_tracker_free(src);
+	sevmig_tracker_free(open);
+	sevmig_tracker_free(lim);
+}
+
+/*
+ * The log's order. Sync refuses to run before sevmig_tracker_log_start(),
+ * so the old trap (a first full pass, then a first sync that turns the log
+ * on and returns nothing) cannot happen; and with the log started before
+ * the pass, a conversion made by a vCPU thread while the pass runs is
+ * reported by the next sync.
+ */
+struct racer {
+	struct sevmig_tracker *t;
+	uint64_t gfn[64];
+	int n;
+	atomic_int go;
+};
+
+static void *convert_during_pass(void *arg)
+{
+	struct racer *r = arg;
+
+	while (!atomic_load(&r->go))
+		;
+	for (int i = 0; i < r->n; i++)
+		assert_int_equal(sevmig_tracker_set_shared(r->t, r->gfn[i], 1), 0);
+	return NULL;
+}
+
+static void test_log_start_order(void **state)
+{
+	struct sevmig_tracker *t = mk(64 * GIB);
+	struct racer rc = { .t = t, .n = 64 };
+	static uint64_t r[2 * 128];
+	uint64_t ends[16], g = 0, got = 0;
+	struct sevmig_tracker_sync_info info = { .size = sizeof(info) };
+	struct sevmig_tracker_stats st = { .size = sizeof(st) };
+	pthread_t th;
+	uint32_t first;
+
+	(void)state;
+	for (uint64_t i = 0; i < 1000; i++)
+		assert_int_equal(sevmig_tracker_set_shared(t, i * 9973, 1), 0);
+	/* Not started: refused, and nothing is logged. */
+	assert_int_equal(sevmig_tracker_sync(t, r, 4, &info, 0), -EPROTO);
+	assert_int_equal(sevmig_tracker_stats(t, &st), 0);
+	assert_int_equal(st.flags & SEVMIG_TRACKER_STATS_LOGGING, 0);
+
+	/* The session: start, then the first pass, with a vCPU converting. */
+	assert_int_equal(sevmig_tracker_log_start(t, 0), 0);
+	for (int i = 0; i < rc.n; i++)
+		rc.gfn[i] = 5 + (uint64_t)i * (GIB - 3);	/* all private */
+	assert_int_equal(pthread_create(&th, NULL, convert_during_pass, &rc), 0);
+	while (g < 64 * GIB) {
+		int k = sevmig_tracker_runs(t, g, 64 * GIB, ends, 16, &first,
+					    NULL);
+
+		assert_true(k > 0);
+		g = ends[k - 1];
+		atomic_store(&rc.go, 1);	/* they race with the pass */
+	}
+	assert_int_equal(pthread_join(th, NULL), 0);
+	/* The next sync reports every conversion, wherever the pass was. */
+	got = round_into(t, r, 128);
+	assert_int_equal(got, (uint64_t)rc.n);
+	for (int i = 0; i < rc.n; i++) {
+		assert_int_equal(r[2 * i], rc.gfn[i]);
+		assert_int_equal(r[2 * i + 1], rc.gfn[i] + 1);
+	}
+	/* Restart forgets what was logged; stop turns it off again. */
+	assert_int_equal(sevmig_tracker_set_private(t, 5, 1), 0);
+	assert_int_equal(sevmig_tracker_log_start(t, 0), 0);
+	assert_int_equal(round_into(t, r, 128), 0);
+	assert_int_equal(sevmig_tracker_log_stop(t, 0), 0);
+	assert_int_equal(sevmig_tracker_set_private(t, 9973, 1), 0);
+	assert_int_equal(sevmig_tracker_sync(t, r, 4, &info, 0), -EPROTO);
+	sevmig_tracker_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +682,9 @@ int main(void)
 		cmocka_unit_test(test_sync),
 		cmocka_unit_test(test_codec),
 		cmocka_unit_test(test_decode_hostile),
+		cmocka_unit_test(test_decode_logs_real_flips),
+		cmocka_unit_test(test_decode_limit),
+		cmocka_unit_test(test_log_start_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
