@@ -269,13 +269,8 @@ static int update_data(struct sevmig_platform *p, int vm_fd, uint32_t id,
 	if (ret)
 		return ret;
 	ret = guest_cmd(p, vm_fd, id, &ud, &fw);
-	if (ret) {
-		if (ret == -ENOMEM)
-			sevmig_err(p->ctx, ret,
-				   "%s: KVM could not pin the guest page (RLIMIT_MEMLOCK reached without CAP_IPC_LOCK?)",
-				   sevmig_kvm_sev_cmd_name(id));
+	if (ret)
 		sevmig_put_fw(ret_fw_error, fw);
-	}
 	return ret;
 }
 

@@ -180,6 +180,10 @@ int sevmig_psp_guest_cmd(struct sevmig_ctx *ctx, int vm_fd, int sev_fd,
 		snprintf(explain, sizeof(explain),
 			 "SEV is not enabled in KVM, or VM fd %d is not an SEV guest",
 			 vm_fd);
+	else if (rc == -ENOMEM && (id == KVM_SEV_SEND_UPDATE_DATA ||
+				   id == KVM_SEV_RECEIVE_UPDATE_DATA))
+		snprintf(explain, sizeof(explain),
+			 "KVM could not pin the guest page (RLIMIT_MEMLOCK reached without CAP_IPC_LOCK?)");
 	else if (rc == -EINVAL && init)
 		snprintf(explain, sizeof(explain),
 			 "VM fd %d is an SEV guest already, or was not created as a plain (type 0) VM",
