@@ -1259,6 +1259,19 @@ SEVMIG_EXPORT int sevmig_send_cancel(struct sevmig_send *s, uint32_t flags)
 		return sevmig_err(s->ctx, -EPERM,
 				  "%s: the migration committed: the guest belongs to the destination",
 				  __func__);
+	if ((s->state == S_CANCELLED || s->state == S_FAILED) &&
+	    s->send_started) {
+		/* The SEND_CANCEL of the failure did not go through: again. */
+		uint32_t fw = 0;
+		int ret = sevmig_psp_send_cancel(s->p, s->vm->vm_fd, &fw);
+
+		if (ret)
+			return sevmig_err(s->ctx, -EIO,
+					  "%s: SEND_CANCEL failed again (%s): the guest's firmware state is unknown; check it with sevmig_vm_guest_status() before resuming it",
+					  __func__, sevmig_strerror(ret));
+		s->send_started = false;
+		return 0;
+	}
 	if (s->state == S_CANCELLED || s->state == S_FAILED)
 		return 0;
 	send_fail(s, -ECANCELED, 0, "the source's VMM cancelled the migration");
