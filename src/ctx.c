@@ -53,8 +53,20 @@ SEVMIG_EXPORT int sevmig_ctx_new(const struct sevmig_ctx_opts *opts,
 	if (!ret_ctx)
 		return -EINVAL;
 	ret = sevmig_struct_in(&o, sizeof(o), opts, SEVMIG_CTX_OPTS_SIZE_VER0);
+	if (ret == -E2BIG) {
+		/*
+		 * A newer caller's record: every field this library knows is
+		 * there, its log callback too, so it can hear why.
+		 */
+		memcpy(&o, opts, sizeof(o));
+		early.log = o.log;
+		early.log_opaque = o.log_opaque;
+		early.log_level = SEVMIG_LOG_ERR;
+		return sevmig_arg_in(&early, __func__, "opts", &o, sizeof(o),
+				     opts, SEVMIG_CTX_OPTS_SIZE_VER0);
+	}
 	if (ret)
-		return ret;	/* no valid log callback to say why */
+		return ret;	/* too small: no log callback to trust */
 	/* From here the caller's log callback can hear why we refuse. */
 	early.log = o.log;
 	early.log_opaque = o.log_opaque;

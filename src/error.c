@@ -120,7 +120,7 @@ static const struct errno_text errno_texts[] = {
 	{ EIO, "I/O error: the SEV firmware reported a status (see the firmware status), or the VM is dead" },
 	{ ENXIO, "no such device" },
 	{ E2BIG, "the record is larger than this library knows and its extra fields are not zero (built against a newer libsevmig header?)" },
-	{ EBADF, "bad file descriptor (for SEV guest commands: the /dev/sev fd given at LAUNCH/RECEIVE_START was closed or renumbered)" },
+	{ EBADF, "bad file descriptor (for SEV guest commands: no guest was started on the VM yet, or the /dev/sev fd given at LAUNCH/RECEIVE_START was closed)" },
 	{ EAGAIN, "resource temporarily unavailable; retry" },
 	{ ENOMEM, "out of memory (for SEND/RECEIVE_UPDATE_DATA: RLIMIT_MEMLOCK may be too low)" },
 	{ EACCES, "permission denied (run as root or get access to /dev/kvm and /dev/sev)" },

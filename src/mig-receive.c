@@ -276,11 +276,14 @@ static int take_layout(struct sevmig_receive *r, const struct mig_start *st)
 	int ret = mig_layout_from_vm(r->vm, &dst);
 
 	if (ret)
-		return ret;
+		return sevmig_err(r->ctx, ret,
+				  "START: out of memory for this VM's RAM map");
 	r->rg = calloc(st->nr_regions, sizeof(*r->rg));
 	if (!r->rg) {
 		mig_layout_free(&dst);
-		return -ENOMEM;
+		return sevmig_err(r->ctx, -ENOMEM,
+				  "START: out of memory for %u RAM regions",
+				  st->nr_regions);
 	}
 	for (uint32_t i = 0; i < st->nr_regions; i++) {
 		uint64_t gfn = mig_get64(st->regions + 16u * i) >> GUEST_PAGE_SHIFT;
@@ -304,7 +307,11 @@ static int take_layout(struct sevmig_receive *r, const struct mig_start *st)
 	r->nrg = st->nr_regions;
 	mig_layout_free(&dst);
 	r->seen = calloc(mig_bits_words(r->pages) + 1, 8);
-	return r->seen ? 0 : -ENOMEM;
+	if (!r->seen)
+		return sevmig_err(r->ctx, -ENOMEM,
+				  "START: out of memory for the bitmap of %llu pages",
+				  (unsigned long long)r->pages);
+	return 0;
 }
 
 static const struct recv_region *region_of(const struct sevmig_receive *r,
@@ -878,7 +885,10 @@ SEVMIG_EXPORT int sevmig_receive_run(struct sevmig_receive *r,
 		mig_hello_build(r->p, r->amd, r->amd_len, NULL, 0, &len, NULL);
 		hello = malloc(len);
 		if (!hello)
-			return recv_fail(r, -ENOMEM, 0, "out of memory");
+			return recv_fail(r, sevmig_err(r->ctx, -ENOMEM,
+						       "%s: out of memory for the HELLO",
+						       __func__),
+					 0, "out of memory");
 		ret = mig_hello_build(r->p, r->amd, r->amd_len, hello, len, &len,
 				      &fw);
 		if (!ret) {

@@ -58,6 +58,18 @@ struct sevmig_send {
 	uint64_t *sync_ranges;		/* tracker sync output */
 	unsigned char *state_buf;	/* PAGE_STATE encoding */
 	unsigned char *hello_buf;	/* HELLO as read from channel 0 */
+	/*
+	 * What the handshake and the commit read and write, allocated with
+	 * the session so that neither can fail for memory: the HELLO's reader
+	 * (on channel 0, or on opts->target_hello), the ACK's reader, this
+	 * host's PDH and chain, START's region list.
+	 */
+	struct sevmig_channel hello_memch;
+	struct mig_mem hello_mem;
+	struct mig_reader hello_r, ack_r;
+	bool hello_r_ok, ack_r_ok;
+	unsigned char *our_certs;
+	unsigned char *regions;
 
 	/* the running pass */
 	uint32_t pass;			/* passes started */
@@ -127,6 +139,12 @@ static void send_destroy(struct sevmig_send *s)
 {
 	for (uint32_t i = 0; i < s->nr_channels; i++)
 		mig_writer_fini(&s->w[i]);
+	if (s->hello_r_ok)
+		mig_reader_fini(&s->hello_r);
+	if (s->ack_r_ok)
+		mig_reader_fini(&s->ack_r);
+	free(s->our_certs);
+	free(s->regions);
 	mig_layout_free(&s->layout);
 	free(s->dirty);
 	free(s->pass_set);
@@ -160,9 +178,26 @@ static int send_alloc(struct sevmig_send *s)
 	s->sync_ranges = calloc(2 * SYNC_RANGES, 8);
 	s->state_buf = malloc(MIG_PAGE_STATE_MAX);
 	s->hello_buf = malloc(mig_rec_max_payload(MIG_REC_HELLO, 0));
+	s->our_certs = malloc(SEVMIG_SEV_CERT_LEN + SEVMIG_PLAT_CHAIN_LEN);
+	s->regions = malloc(16u * s->layout.n + 1);
 	if (!s->dirty || !s->pass_set || !s->region_tracked || !s->slot_buf ||
-	    !s->sync_ranges || !s->state_buf || !s->hello_buf)
+	    !s->sync_ranges || !s->state_buf || !s->hello_buf ||
+	    !s->our_certs || !s->regions)
 		return -ENOMEM;
+	if (s->target_hello)
+		mig_chan_mem(&s->hello_memch, &s->hello_mem, s->ctx,
+			     s->target_hello, s->target_hello_len);
+	if (mig_reader_init(&s->hello_r, s->ctx,
+			    s->target_hello ? &s->hello_memch : s->ch[0], 0,
+			    mig_rec_max_payload(MIG_REC_HELLO, 0), 0))
+		return -ENOMEM;
+	s->hello_r_ok = true;
+	if (s->commit_mode == SEVMIG_COMMIT_ACK) {
+		if (mig_reader_init(&s->ack_r, s->ctx, s->ch[0], 0,
+				    mig_rec_max_payload(MIG_REC_ABORT, 0), 0))
+			return -ENOMEM;
+		s->ack_r_ok = true;
+	}
 	return 0;
 }
 
@@ -345,30 +380,18 @@ static int ended(const struct sevmig_send *s, const char *fn)
 
 static int read_hello(struct sevmig_send *s, struct mig_hello *h)
 {
-	struct sevmig_channel memch;
-	struct mig_mem mem;
-	struct sevmig_channel *ch = s->ch[0];
+	struct mig_reader *r = &s->hello_r;
 	struct mig_chan_hdr hdr;
-	struct mig_reader r;
 	struct mig_rec rec;
 	int ret;
 
-	if (s->target_hello) {
-		mig_chan_mem(&memch, &mem, s->ctx, s->target_hello,
-			     s->target_hello_len);
-		ch = &memch;
-	}
-	ret = mig_reader_init(&r, s->ctx, ch, 0,
-			      mig_rec_max_payload(MIG_REC_HELLO, 0), 0);
-	if (ret)
-		return ret;
-	r.who = "the target's HELLO";
-	ret = mig_reader_header(&r, &hdr);
+	r->who = "the target's HELLO";
+	ret = mig_reader_header(r, &hdr);
 	if (!ret && hdr.direction != MIG_DIR_TO_SRC)
 		ret = sevmig_err(s->ctx, -EPROTO,
 				 "the target's HELLO: the channel header says it flows to the destination");
 	if (!ret)
-		ret = mig_reader_next(&r, &rec);
+		ret = mig_reader_next(r, &rec);
 	if (ret == -ENODATA)
 		ret = sevmig_err(s->ctx, -EPIPE,
 				 "the target closed channel 0 before its HELLO");
@@ -386,7 +409,6 @@ static int read_hello(struct sevmig_send *s, struct mig_hello *h)
 		ret = sevmig_err(s->ctx, -EPROTO,
 				 "the target accepts %u channels; this session has %u",
 				 h->max_channels, s->nr_channels);
-	mig_reader_fini(&r);
 	return ret;
 }
 
@@ -395,15 +417,12 @@ static int write_start(struct sevmig_send *s, const unsigned char *session,
 {
 	unsigned char fixed[MIG_START_FIXED];
 	struct sevmig_iovec iov[4];
-	unsigned char *regions;
+	unsigned char *regions = s->regions;
 	struct mig_chan_hdr h = { .version = MIG_VERSION,
 				  .nr_channels = s->nr_channels,
 				  .direction = MIG_DIR_TO_DST };
 	int ret = 0;
 
-	regions = malloc(16u * s->layout.n);
-	if (!regions)
-		return -ENOMEM;
 	memcpy(h.session_id, s->session_id, MIG_SESSION_ID_LEN);
 	for (uint32_t i = 0; !ret && i < s->nr_channels; i++) {
 		h.channel = i;
@@ -432,7 +451,6 @@ static int write_start(struct sevmig_send *s, const unsigned char *session,
 		ret = mig_writer_record(&s->w[0], MIG_REC_START, iov, 4, NULL);
 	for (uint32_t i = 0; !ret && i < s->nr_channels; i++)
 		ret = mig_writer_flush(&s->w[i]);
-	free(regions);
 	return ret;
 }
 
@@ -471,7 +489,8 @@ SEVMIG_EXPORT int sevmig_send_begin(struct sevmig_send *s, uint64_t *ret_reasons
 				    uint32_t *ret_fw_error)
 {
 	struct sevmig_guest_status gs = { .size = sizeof(gs) };
-	unsigned char *our = NULL, session[SEVMIG_SESSION_LEN];
+	unsigned char *our = s ? s->our_certs : NULL;
+	unsigned char session[SEVMIG_SESSION_LEN];
 	struct sevmig_target_certs tc = { .size = sizeof(tc) };
 	struct sevmig_preflight_args pa = { .size = sizeof(pa) };
 	struct sevmig_send_start_args sa = { .size = sizeof(sa) };
@@ -504,9 +523,6 @@ SEVMIG_EXPORT int sevmig_send_begin(struct sevmig_send *s, uint64_t *ret_reasons
 	s->policy = gs.policy;
 
 	/* This host's PDH (for RECEIVE_START) and OCA (for DOMAIN). */
-	our = malloc(SEVMIG_SEV_CERT_LEN + SEVMIG_PLAT_CHAIN_LEN);
-	if (!our)
-		return send_fail(s, -ENOMEM, 0, "out of memory");
 	ret = sevmig_platform_pdh_export(s->p, our, SEVMIG_SEV_CERT_LEN,
 					 our + SEVMIG_SEV_CERT_LEN,
 					 SEVMIG_PLAT_CHAIN_LEN, &pdh_len,
@@ -517,7 +533,6 @@ SEVMIG_EXPORT int sevmig_send_begin(struct sevmig_send *s, uint64_t *ret_reasons
 				 "%s: this platform exported a %zu-byte PDH", __func__,
 				 pdh_len);
 	if (ret) {
-		free(our);
 		sevmig_put_fw(ret_fw_error, fw);
 		return send_fail(s, ret, fw, "the source could not export its PDH");
 	}
@@ -544,7 +559,6 @@ SEVMIG_EXPORT int sevmig_send_begin(struct sevmig_send *s, uint64_t *ret_reasons
 				 __func__, (unsigned long long)reasons);
 	}
 	if (ret) {
-		free(our);
 		return send_fail(s, ret, 0, "the source refused this target");
 	}
 
@@ -552,7 +566,6 @@ SEVMIG_EXPORT int sevmig_send_begin(struct sevmig_send *s, uint64_t *ret_reasons
 	ret = sevmig_vm_transition(s->vm, SEVMIG_VM_LIVE, SEVMIG_VM_SENDING,
 				   "a send session begins");
 	if (ret) {
-		free(our);
 		return send_fail(s, ret, 0, "the source VM is not live");
 	}
 	s->state = S_BEGUN;
@@ -576,7 +589,6 @@ SEVMIG_EXPORT int sevmig_send_begin(struct sevmig_send *s, uint64_t *ret_reasons
 		ret = sevmig_err(s->ctx, -EPROTO, "SEND_START: a %zu-byte session",
 				 slen);
 	if (ret) {
-		free(our);
 		sevmig_put_fw(ret_fw_error, fw);
 		return send_fail(s, ret, fw, "SEND_START failed on the source");
 	}
@@ -586,7 +598,6 @@ SEVMIG_EXPORT int sevmig_send_begin(struct sevmig_send *s, uint64_t *ret_reasons
 	ret = sevmig_tracker_log_start(sevmig_vm_tracker(s->vm), 0);
 	if (!ret)
 		ret = write_start(s, session, our);
-	free(our);
 	if (ret)
 		return send_fail(s, ret, 0, "the source could not write START");
 	phase(s, SEVMIG_MIG_PRECOPY);
@@ -1133,19 +1144,15 @@ static int write_end(struct sevmig_send *s, uint64_t shared, uint32_t *ret_crc)
 
 static int await_ack(struct sevmig_send *s, uint32_t end_crc)
 {
-	struct mig_reader r;
+	struct mig_reader *r = &s->ack_r;
 	struct mig_rec rec;
 	int ret;
 
-	ret = mig_reader_init(&r, s->ctx, s->ch[0], 0,
-			      mig_rec_max_payload(MIG_REC_ABORT, 0), 0);
-	if (ret)
-		return ret;
 	/* The destination's direction of channel 0 carried HELLO before. */
-	r.who = "the destination's answer";
-	r.seq = 1;
-	r.digest = 0;
-	ret = mig_reader_next(&r, &rec);
+	r->who = "the destination's answer";
+	r->seq = 1;
+	r->digest = 0;
+	ret = mig_reader_next(r, &rec);
 	if (ret == -ENODATA)
 		ret = sevmig_err(s->ctx, -EPIPE,
 				 "the destination closed channel 0 instead of acknowledging");
@@ -1161,7 +1168,6 @@ static int await_ack(struct sevmig_send *s, uint32_t end_crc)
 			  mig_get32(rec.payload + 20)))
 		ret = sevmig_err(s->ctx, -EBADMSG,
 				 "the destination's ACK is not for this session's END");
-	mig_reader_fini(&r);
 	return ret;
 }
 
@@ -1256,6 +1262,19 @@ SEVMIG_EXPORT int sevmig_send_cancel(struct sevmig_send *s, uint32_t flags)
 		return sevmig_err(s->ctx, -EPERM,
 				  "%s: the migration committed: the guest belongs to the destination",
 				  __func__);
+	if ((s->state == S_CANCELLED || s->state == S_FAILED) &&
+	    s->send_started) {
+		/* The SEND_CANCEL of the failure did not go through: again. */
+		uint32_t fw = 0;
+		int ret = sevmig_psp_send_cancel(s->p, s->vm->vm_fd, &fw);
+
+		if (ret)
+			return sevmig_err(s->ctx, -EIO,
+					  "%s: SEND_CANCEL failed again (%s): the guest's firmware state is unknown; check it with sevmig_vm_guest_status() before resuming it",
+					  __func__, sevmig_strerror(ret));
+		s->send_started = false;
+		return 0;
+	}
 	if (s->state == S_CANCELLED || s->state == S_FAILED)
 		return 0;
 	send_fail(s, -ECANCELED, 0, "the source's VMM cancelled the migration");

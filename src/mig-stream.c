@@ -383,6 +383,17 @@ again:
 				  r->who, (unsigned long long)r->seq, rec->type);
 	if (!max || max > r->buf_cap)
 		max = r->buf_cap;
+	if (rec->type == MIG_REC_VMM && r->channel == 0 && r->max_vmm &&
+	    rec->len > max &&
+	    max == mig_rec_max_payload(MIG_REC_VMM, r->max_vmm))
+		/*
+		 * On channel 0, where VMM records travel, this is no
+		 * corruption: the two VMMs disagree on the limit.
+		 */
+		return sevmig_err(r->ctx, -EMSGSIZE,
+				  "%s: record %llu: a VMM record of %u bytes, above this session's limit of %u (sevmig_receive_opts.max_vmm_record)",
+				  r->who, (unsigned long long)r->seq,
+				  rec->len - MIG_VMM_FIXED, r->max_vmm);
 	if (rec->len > max)
 		return sevmig_err(r->ctx, -EBADMSG,
 				  "%s: record %llu (%s): length %u exceeds the %u this channel accepts",

@@ -31,24 +31,9 @@
 static int guest_cmd(struct sevmig_platform *p, int vm_fd, uint32_t id,
 		     void *data, uint32_t *fw)
 {
-	const char *name = sevmig_kvm_sev_cmd_name(id);
-	int ret;
-
+	/* The choke point logs every failure with its cause. */
 	*fw = 0;
-	ret = sevmig_psp_guest_cmd(p->ctx, vm_fd, p->fd, id, data, fw);
-	if (ret == -EBADF && id == KVM_SEV_RECEIVE_START)
-		sevmig_err(p->ctx, ret,
-			   "%s: VM fd %d is not open, or /dev/sev fd %d is not an open /dev/sev descriptor",
-			   name, vm_fd, p->fd);
-	else if (ret == -EBADF)
-		sevmig_err(p->ctx, ret,
-			   "%s: VM fd %d is not open, or KVM holds no open /dev/sev descriptor for it: no guest was started on this VM yet (no LAUNCH_START or RECEIVE_START), or the descriptor it was started with was closed (the platform object must outlive the VM)",
-			   name, vm_fd);
-	else if (ret == -ENOTTY)
-		sevmig_err(p->ctx, ret,
-			   "%s: SEV is not enabled in KVM, or VM fd %d is not an SEV guest",
-			   name, vm_fd);
-	return ret;
+	return sevmig_psp_guest_cmd(p->ctx, vm_fd, p->fd, id, data, fw);
 }
 
 /* Common entry checks; returns 0 or a negative errno (logged if it can be). */
@@ -284,13 +269,8 @@ static int update_data(struct sevmig_platform *p, int vm_fd, uint32_t id,
 	if (ret)
 		return ret;
 	ret = guest_cmd(p, vm_fd, id, &ud, &fw);
-	if (ret) {
-		if (ret == -ENOMEM)
-			sevmig_err(p->ctx, ret,
-				   "%s: KVM could not pin the guest page (RLIMIT_MEMLOCK reached without CAP_IPC_LOCK?)",
-				   sevmig_kvm_sev_cmd_name(id));
+	if (ret)
 		sevmig_put_fw(ret_fw_error, fw);
-	}
 	return ret;
 }
 

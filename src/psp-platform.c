@@ -113,20 +113,9 @@ static int platform_cmd(struct sevmig_platform *p, uint32_t cmd, void *data,
 {
 	int ret = sevmig_psp_platform_cmd(p->ctx, p->fd, cmd, data, fw);
 
-	if (ret == -EBADF)
-		sevmig_err(p->ctx, ret,
-			   "%s: fd %d is not open (was the /dev/sev descriptor closed while the platform object was in use?)",
-			   sevmig_sev_cmd_name(cmd), p->fd);
-	else if (ret == -ENOTTY)
-		sevmig_err(p->ctx, ret, "%s: fd %d is not /dev/sev",
-			   sevmig_sev_cmd_name(cmd), p->fd);
-	else if (ret == -EIO && *fw == SEV_RET_INVALID_PLATFORM_STATE)
+	if (ret == -EIO && *fw == SEV_RET_INVALID_PLATFORM_STATE)
 		sevmig_err(p->ctx, ret,
 			   "%s: the SEV platform is not initialized (UNINIT): it is initialized when KVM starts its first SEV guest, or by the kernel for this command on kernels that do so",
-			   sevmig_sev_cmd_name(cmd));
-	else if (ret == -EPERM)
-		sevmig_err(p->ctx, ret,
-			   "%s: /dev/sev was opened read-only and the platform is not initialized; open it read-write",
 			   sevmig_sev_cmd_name(cmd));
 	return ret;
 }

@@ -6,6 +6,7 @@
  * and read it only when the ioctl failed with EIO.
  */
 #include <errno.h>
+#include <stdio.h>
 
 #include "internal.h"
 #include "uapi/kvm-abi.h"
@@ -80,9 +81,13 @@ int sevmig_psp_query_answer(const struct sevmig_ctx *ctx, const char *what,
 	return rc;
 }
 
-/* Common tail: firmware status out, PSP health, one clear log line. */
+/*
+ * Common tail: firmware status out, PSP health, one clear log line. The
+ * caller's @explain, when given, is the sentence for this errno (it knows
+ * which descriptor and command), instead of the errno's general text.
+ */
 static int psp_finish(struct sevmig_ctx *ctx, const char *what, int rc,
-		      uint32_t error, uint32_t *fw)
+		      uint32_t error, uint32_t *fw, const char *explain)
 {
 	uint32_t status = rc == -EIO ? error : 0;
 
@@ -105,6 +110,8 @@ static int psp_finish(struct sevmig_ctx *ctx, const char *what, int rc,
 	if (rc == -EIO && status)
 		return sevmig_err(ctx, rc, "%s: SEV firmware status 0x%x %s",
 				  what, status, sevmig_fw_strerror(status));
+	if (explain)
+		return sevmig_err(ctx, rc, "%s: %s", what, explain);
 	return sevmig_err(ctx, rc, "%s: %s", what, sevmig_strerror(rc));
 }
 
@@ -116,10 +123,25 @@ int sevmig_psp_platform_cmd(struct sevmig_ctx *ctx, int sev_fd, uint32_t cmd,
 		.data = sevmig_ptr_u64(data),
 		.error = 0,
 	};
+	char explain[200];
 	int rc;
 
 	rc = sevmig_sys_ioctl(ctx, sev_fd, SEV_ISSUE_CMD, &arg);
-	return psp_finish(ctx, sevmig_sev_cmd_name(cmd), rc, arg.error, fw);
+	if (rc == -EBADF)
+		snprintf(explain, sizeof(explain),
+			 "fd %d is not open (was the /dev/sev descriptor closed while the platform object was in use?)",
+			 sev_fd);
+	else if (rc == -ENOTTY)
+		snprintf(explain, sizeof(explain), "fd %d is not /dev/sev",
+			 sev_fd);
+	else if (rc == -EPERM)
+		snprintf(explain, sizeof(explain),
+			 "/dev/sev fd %d was opened read-only and the platform is not initialized; open it read-write",
+			 sev_fd);
+	else
+		explain[0] = 0;
+	return psp_finish(ctx, sevmig_sev_cmd_name(cmd), rc, arg.error, fw,
+			  explain[0] ? explain : NULL);
 }
 
 int sevmig_psp_guest_cmd(struct sevmig_ctx *ctx, int vm_fd, int sev_fd,
@@ -131,8 +153,41 @@ int sevmig_psp_guest_cmd(struct sevmig_ctx *ctx, int vm_fd, int sev_fd,
 		.error = 0,
 		.sev_fd = (uint32_t)sev_fd,
 	};
+	bool init = id == KVM_SEV_INIT || id == KVM_SEV_ES_INIT ||
+		    id == KVM_SEV_INIT2;
+	char explain[400];
 	int rc;
 
 	rc = sevmig_sys_ioctl(ctx, vm_fd, KVM_MEMORY_ENCRYPT_OP, &arg);
-	return psp_finish(ctx, sevmig_kvm_sev_cmd_name(id), rc, arg.error, fw);
+	explain[0] = 0;
+	if (rc == -EBADF && init)
+		snprintf(explain, sizeof(explain), "VM fd %d is not open", vm_fd);
+	else if (rc == -EBADF && (id == KVM_SEV_LAUNCH_START ||
+				  id == KVM_SEV_RECEIVE_START))
+		/* These two pass sev_fd, and KVM keeps its number. */
+		snprintf(explain, sizeof(explain),
+			 "VM fd %d is not open, or fd %d is not an open /dev/sev descriptor",
+			 vm_fd, sev_fd);
+	else if (rc == -EBADF)
+		/*
+		 * Every other command uses the /dev/sev fd number KVM stored
+		 * at LAUNCH_START or RECEIVE_START; before those it has none.
+		 */
+		snprintf(explain, sizeof(explain),
+			 "VM fd %d is not open, or KVM holds no open /dev/sev descriptor for it: no guest was started on this VM yet (no LAUNCH_START or RECEIVE_START), or the descriptor it was started with was closed (the platform object must outlive the VM)",
+			 vm_fd);
+	else if (rc == -ENOTTY)
+		snprintf(explain, sizeof(explain),
+			 "SEV is not enabled in KVM, or VM fd %d is not an SEV guest",
+			 vm_fd);
+	else if (rc == -ENOMEM && (id == KVM_SEV_SEND_UPDATE_DATA ||
+				   id == KVM_SEV_RECEIVE_UPDATE_DATA))
+		snprintf(explain, sizeof(explain),
+			 "KVM could not pin the guest page (RLIMIT_MEMLOCK reached without CAP_IPC_LOCK?)");
+	else if (rc == -EINVAL && init)
+		snprintf(explain, sizeof(explain),
+			 "VM fd %d is an SEV guest already, or was not created as a plain (type 0) VM",
+			 vm_fd);
+	return psp_finish(ctx, sevmig_kvm_sev_cmd_name(id), rc, arg.error, fw,
+			  explain[0] ? explain : NULL);
 }

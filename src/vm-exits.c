@@ -149,7 +149,9 @@ SEVMIG_EXPORT int sevmig_vm_map_gpa_range(struct sevmig_vm *vm, uint64_t gpa,
 		return sevmig_err(vm->ctx, ret,
 				  "MAP_GPA_RANGE gfn 0x%llx +%llu could not be recorded (%s): this VM can no longer migrate",
 				  (unsigned long long)gfn,
-				  (unsigned long long)npages, sevmig_strerror(ret));
+				  (unsigned long long)npages,
+				  ret == -ENOMEM ? "the page-state tracker is out of memory" :
+				  sevmig_strerror(ret));
 	}
 	*ret_hc = 0;
 	return 0;

@@ -21,6 +21,15 @@ static const char *const state_names[] = {
 	[SEVMIG_VM_INCOMING] = "incoming",
 };
 
+/*
+ * Why the page-state tracker failed: it fails only for memory, and
+ * sevmig_strerror()'s ENOMEM text is about the kernel pinning pages.
+ */
+static const char *tracker_why(int err)
+{
+	return err == -ENOMEM ? "out of memory" : sevmig_strerror(err);
+}
+
 SEVMIG_EXPORT const char *sevmig_vm_state_name(uint32_t state)
 {
 	if (state < ARRAY_SIZE(state_names) && state_names[state])
@@ -104,7 +113,7 @@ SEVMIG_EXPORT int sevmig_vm_new(struct sevmig_ctx *ctx,
 		pthread_rwlock_destroy(&vm->lock);
 		free(vm);
 		return sevmig_err(ctx, ret, "%s: cannot create the page-state tracker: %s",
-				  __func__, sevmig_strerror(ret));
+				  __func__, tracker_why(ret));
 	}
 	*ret_vm = vm;
 	return 0;
@@ -399,8 +408,9 @@ SEVMIG_EXPORT int sevmig_vm_firmware_shared_add(struct sevmig_vm *vm,
 		return sevmig_err(vm->ctx, ret, "%s: more than %u ranges",
 				  __func__, SEVMIG_VM_MAX_FW_SHARED);
 	if (ret)
-		return sevmig_err(vm->ctx, ret, "%s: page state: %s", __func__,
-				  sevmig_strerror(ret));
+		return sevmig_err(vm->ctx, ret,
+				  "%s: the page-state tracker could not record the range: %s",
+				  __func__, tracker_why(ret));
 	return 0;
 }
 
@@ -420,8 +430,9 @@ SEVMIG_EXPORT int sevmig_vm_reset(struct sevmig_vm *vm, uint32_t flags)
 	pthread_rwlock_unlock(&vm->lock);
 	if (ret) {
 		sevmig_vm_set_flag(&vm->tracking_lost, true);
-		return sevmig_err(vm->ctx, ret, "%s: page state: %s", __func__,
-				  sevmig_strerror(ret));
+		return sevmig_err(vm->ctx, ret,
+				  "%s: the page-state tracker could not be reset (%s): this VM can no longer migrate",
+				  __func__, tracker_why(ret));
 	}
 	return 0;
 }

@@ -330,11 +330,15 @@ SEVMIG_WARN_UNUSED int sevmig_send_new(struct sevmig_vm *vm,
  * @ret_fw_error: optional; firmware status when a command refused.
  * @return 0 or a negative errno.
  *
- * Errors: -EPERM (the target is refused: *ret_reasons), -EBADMSG (the
- *         HELLO is malformed; the log names the field), -EPROTO (the peer
- *         spoke out of turn or another stream version), -EIO (firmware
- *         status in *ret_fw_error), -ESTALE (the VM is no longer LIVE),
- *         -EALREADY (begin was called before), the channel's errors.
+ * Errors: -EINVAL (NULL @send), -EPERM (the target is refused:
+ *         *ret_reasons), -EBADMSG (the HELLO is malformed or corrupt; the
+ *         log names the field), -EPROTO (the peer spoke out of turn or
+ *         another stream version; or the guest's firmware state is not
+ *         RUNNING), -EPIPE (the target closed channel 0 before its HELLO),
+ *         -EIO (firmware status in *ret_fw_error), -EALREADY (begin was
+ *         called before), the channel's errors, and the errors of
+ *         sevmig_vm_guest_status() (-EBADF: no guest was started on the
+ *         VM), sevmig_platform_pdh_export() and sevmig_psp_send_start().
  * Firmware: GUEST_STATUS, PDH_CERT_EXPORT, SEND_START (POLICY_FAILURE,
  *         INVALID_CERTIFICATE, BAD_SIGNATURE ...), SEND_CANCEL on failure.
  * Context: the VMM's migration thread; blocks on the channel.
@@ -386,7 +390,7 @@ SEVMIG_WARN_UNUSED int sevmig_send_mark_dirty(struct sevmig_send *send,
  *
  * Errors: -EINVAL (alignment, flags, not exactly inside registered RAM),
  *         -EEXIST (slot or range registered twice), -ENOSPC (more than 64
- *         slots), -ENOMEM, -EALREADY (after the first pass started).
+ *         slots), -EALREADY (after the first pass started).
  * Firmware: not reached.
  * Context: the VMM's migration thread, before the first pass.
  */
@@ -432,9 +436,12 @@ struct sevmig_pass_info {
  * @flags: must be 0.
  * @return 0 or a negative errno.
  *
- * Errors: -EPROTO (begin not done, or the destination aborted: the log has
- *         its words), -EIO (firmware status: see the stats' fw_error),
- *         -ESTALE (the session ended), the channel's errors, -EINVAL.
+ * Errors: -EPROTO (begin not done), -EIO (firmware status: see the
+ *         stats' fw_error), -ESTALE (the session ended), -EAGAIN (the
+ *         worker thread of a channel could not be started), -EINVAL (NULL
+ *         @send, flags, @info size), the channel's errors, the errno of
+ *         KVM_GET_DIRTY_LOG for a dirty-log slot, and the common errors of
+ *         the raw guest commands (psp.h).
  * Firmware: SEND_UPDATE_DATA per private page; SEND_CANCEL on failure.
  * Context: the VMM's migration thread; vCPU threads keep running and
  *          handling exits meanwhile.
@@ -497,10 +504,13 @@ SEVMIG_WARN_UNUSED int sevmig_send_record(struct sevmig_send *send,
  * @return 0 (the source is SENT: tear it down) or a negative errno (the
  *         source may run: resume it).
  *
- * Errors: -EAGAIN (the VM is not paused), -EPROTO (the destination
- *         refused: its ABORT's words are logged; or out-of-turn records),
- *         -EBADMSG (a malformed ACK), -EIO (firmware status), the channel's
- *         errors, -ESTALE (the session ended).
+ * Errors: -EINVAL (NULL @send), -EAGAIN (the VM is not paused; or the
+ *         worker thread of a channel could not be started), -EPROTO (begin
+ *         not done; the destination refused: its ABORT's words are logged;
+ *         or out-of-turn records), -EBADMSG (a malformed or corrupt ACK),
+ *         -EIO (firmware status), -ESTALE (the session ended), the
+ *         channel's errors, and the common errors of the raw guest
+ *         commands (psp.h).
  * Firmware: SEND_UPDATE_DATA, SEND_FINISH; SEND_CANCEL on failure.
  * Context: the VMM's migration thread; the vCPUs are stopped.
  */
@@ -518,9 +528,10 @@ SEVMIG_WARN_UNUSED int sevmig_send_commit(struct sevmig_send *send,
  * @flags: must be 0.
  * @return 0 or a negative errno.
  *
- * Errors: -EINVAL (flags), -EPERM (already committed: SENT), -EIO (the
- *         firmware refused SEND_CANCEL: the guest's state is then unknown;
- *         see sevmig_vm_guest_status()).
+ * Errors: -EINVAL (flags), -EPERM (already committed: SENT), -EIO
+ *         (SEND_CANCEL failed, now or when the session failed: the guest's
+ *         firmware state is unknown; see sevmig_vm_guest_status(), and call
+ *         again to retry).
  * Firmware: SEND_CANCEL.
  * Context: the VMM's migration thread, when no other session call runs.
  */
@@ -567,7 +578,8 @@ void sevmig_send_free(struct sevmig_send *send);
  * @return 0 or a negative errno.
  *
  * Errors: -EINVAL (NULL, flags), -ENOENT (no session ever ran on this VM),
- *         -EBUSY (a session is still running), the channel's errors.
+ *         -EBUSY (a session is still running), -ENOMEM, the channel's
+ *         errors.
  * Firmware: not reached.
  * Context: any thread.
  */
@@ -672,14 +684,20 @@ SEVMIG_WARN_UNUSED int sevmig_receive_new(struct sevmig_vm *vm,
  * @ret_fw_error: optional; firmware status when a command refused.
  * @return 0 (run the guest) or a negative errno (discard the VM).
  *
- * Errors: -EBADMSG (a malformed, corrupt, duplicated, reordered or
- *         truncated stream; the log says where), -EPROTO (out-of-turn
- *         records, an unknown required feature, the source aborted: its
- *         words are logged), -EPERM (START does not fit this VM: policy,
- *         RAM layout, plumbing), -EMSGSIZE (a VMM record above the limit),
- *         -ENOTCONN (contact lost after ACK: phase IN_DOUBT, the VM is kept
- *         INCOMING; see sevmig_receive_resolve()), -EIO (firmware status),
- *         the channel's errors, the record callback's error, -EALREADY.
+ * Errors: -EINVAL (NULL @receive), -EBADMSG (a malformed, corrupt,
+ *         duplicated or reordered stream; the log says where), -EPIPE (the
+ *         stream ends in the middle of a record, or before START),
+ *         -EPROTO (out-of-turn records, an unknown required feature, the
+ *         source aborted: its words are logged), -EPERM (START does not fit
+ *         this VM: policy, RAM layout, plumbing), -EMSGSIZE (a VMM record
+ *         above max_vmm_record), -ENOTCONN (contact lost after ACK: phase
+ *         IN_DOUBT, the VM is kept INCOMING; see sevmig_receive_resolve()),
+ *         -EIO (firmware status), -ENOMEM (the RAM map START describes),
+ *         -EAGAIN (the reader thread of a channel could not be started),
+ *         -EALREADY, the channel's errors, the record callback's error, the
+ *         common errors of the raw guest commands (psp.h), and for the
+ *         HELLO the errors of sevmig_platform_pdh_export() and
+ *         sevmig_platform_status().
  * Firmware: PDH_CERT_EXPORT, PLATFORM_STATUS, KVM_SEV_INIT, RECEIVE_START,
  *         RECEIVE_UPDATE_DATA (a MAC failure on tampered packets),
  *         RECEIVE_FINISH.
@@ -702,8 +720,9 @@ SEVMIG_WARN_UNUSED int sevmig_receive_run(struct sevmig_receive *receive,
  * @return 0 (run the guest) or a negative errno (discard the VM).
  *
  * Errors: -EINVAL (NULL), -EPROTO (not in doubt; the verdict is ABORT; a
- *         verdict for another session), -EBADMSG, the channel's errors,
- *         -EIO.
+ *         verdict for another session), -EBADMSG (a malformed or corrupt
+ *         verdict: still in doubt, call again), -EIO (RECEIVE_FINISH
+ *         refused), -ENOMEM, the channel's errors.
  * Firmware: RECEIVE_FINISH.
  * Context: the VMM's migration thread.
  */
@@ -715,6 +734,10 @@ SEVMIG_WARN_UNUSED int sevmig_receive_resolve(struct sevmig_receive *receive,
  * sevmig_receive_stats() - the session's progress and metrics.
  *
  * As sevmig_send_stats().
+ *
+ * Errors: -EINVAL (NULL, size), -E2BIG (newer record, non-zero tail).
+ * Firmware: not reached.
+ * Context: any thread, at any time, also while the session runs.
  */
 SEVMIG_WARN_UNUSED int sevmig_receive_stats(struct sevmig_receive *receive,
 					    struct sevmig_mig_stats *stats);

@@ -114,7 +114,7 @@ struct sevmig_host_caps {
  *         probe itself could not run.
  *
  * Errors: -EINVAL (NULL argument, flags, size), -E2BIG (newer record with
- *         non-zero tail), -ENOMEM.
+ *         non-zero tail).
  * Firmware: PLATFORM_STATUS is issued when /dev/sev opens; its status is
  *         reported in caps->sev_fw_error, never as the return value.
  * Context: any thread; blocks for the duration of a few ioctls (a PSP

@@ -196,7 +196,9 @@ sevmig_platform_status(struct sevmig_platform *p,
  *         platform is not initialized), -EIO (firmware status; e.g.
  *         INVALID_PLATFORM_STATE when the platform is in UNINIT and the
  *         kernel does not initialize it), -EBADF, -ENOTTY, -EFAULT,
- *         -ETIMEDOUT, -EBUSY, as for sevmig_platform_status().
+ *         -ETIMEDOUT, -EBUSY, as for sevmig_platform_status(); -EPROTO
+ *         (the firmware broke its own rules: a length query that
+ *         succeeded, or more bytes reported than the buffers hold).
  * Firmware: PDH_CERT_EXPORT; INVALID_LEN is the query's answer and never
  *         reported; INVALID_PLATFORM_STATE means UNINIT.
  * Context: any thread; blocks for one PSP command.
@@ -224,7 +226,8 @@ SEVMIG_WARN_UNUSED int sevmig_platform_pdh_export(struct sevmig_platform *p,
  *
  * Errors: -EINVAL (NULL @p, @buf with size 0), -ENOSPC (@size too small),
  *         -524 (ENOTSUPP: firmware API older than 0.16 has no GET_ID2),
- *         -EIO, -EBADF, -ENOTTY, -EFAULT, -ETIMEDOUT, -EBUSY.
+ *         -EIO, -EBADF, -ENOTTY, -EFAULT, -ETIMEDOUT, -EBUSY, -EPROTO (a
+ *         length query that succeeded, or more bytes than the buffer).
  * Firmware: GET_ID2; INVALID_LEN is the query's answer and never reported.
  * Context: any thread; blocks for one PSP command.
  */
@@ -316,9 +319,11 @@ SEVMIG_WARN_UNUSED int sevmig_psp_init(struct sevmig_platform *p, int vm_fd,
  * @return 0 or a negative errno.
  *
  * Errors: the common ones above; -E2BIG (newer record, non-zero tail);
- *         -EBADF also when no guest was started on the VM yet: KVM stores
- *         the /dev/sev descriptor only at LAUNCH_START or RECEIVE_START, so
- *         before that it has none to pass the command through.
+ *         -EBADF also when the VM is an SEV guest (KVM_SEV_INIT done) but
+ *         no guest was started on it yet: KVM stores the /dev/sev
+ *         descriptor only at LAUNCH_START or RECEIVE_START, so before that
+ *         it has none to pass the command through; -ENOTTY for a VM that
+ *         never had KVM_SEV_INIT.
  * Firmware: GUEST_STATUS; INVALID_GUEST when the handle KVM holds is no
  *         longer a guest of the firmware.
  * Context: see above.
@@ -374,7 +379,9 @@ struct sevmig_send_start_args {
  * @return 0 or a negative errno.
  *
  * Errors: the common ones; -EINVAL also for an empty or larger than 16 KiB
- *         blob; -ENOSPC (session buffer smaller than the firmware needs).
+ *         blob; -ENOSPC (session buffer smaller than the firmware needs;
+ *         *ret_session_len says how large); -EPROTO (the session-length
+ *         query succeeded, or asked for 0 or more than 16 KiB).
  * Firmware: SEND_START: INVALID_GUEST_STATE (not RUNNING), POLICY_FAILURE
  *         (NOSEND, DOMAIN with another OCA, target API too old),
  *         INVALID_CERTIFICATE, BAD_SIGNATURE, INVALID_LEN (wrong cert

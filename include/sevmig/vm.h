@@ -203,9 +203,10 @@ const char *sevmig_vm_state_name(uint32_t state);
  *         (the VM was moved away or torn down: it has no guest any more),
  *         and the common errors of the raw guest commands (psp.h).
  * Firmware: GUEST_STATUS; INVALID_GUEST when the handle KVM holds is no
- *         longer a guest of the firmware. A VM with no guest started yet
- *         (no LAUNCH_START or RECEIVE_START) answers -EBADF: KVM has no
- *         /dev/sev descriptor for it until then.
+ *         longer a guest of the firmware. A VM that had KVM_SEV_INIT but no
+ *         guest started yet (no LAUNCH_START or RECEIVE_START) answers
+ *         -EBADF: KVM has no /dev/sev descriptor for it until then; a VM
+ *         that never had KVM_SEV_INIT answers -ENOTTY.
  * Context: any thread; blocks for one PSP command.
  */
 SEVMIG_WARN_UNUSED int
@@ -247,7 +248,8 @@ struct sevmig_tracker *sevmig_vm_tracker(struct sevmig_vm *vm);
  *
  * Errors: -EINVAL (alignment, zero size, flags, beyond phys_bits, wrap),
  *         -EEXIST (overlaps a registered region), -ENOSPC (more than 4096
- *         regions).
+ *         regions), -EBUSY (a migration session is open on this VM: its
+ *         RAM map cannot change), -ENOMEM.
  * Firmware: not reached.
  * Context: any thread; serialised against exit handling by an internal
  *          lock held for O(regions).
@@ -265,7 +267,8 @@ SEVMIG_WARN_UNUSED int sevmig_vm_ram_add(struct sevmig_vm *vm, uint64_t gpa,
  * @flags: must be 0.
  * @return 0 or a negative errno.
  *
- * Errors: -EINVAL (flags), -ENOENT (no region with that start and size).
+ * Errors: -EINVAL (flags), -ENOENT (no region with that start and size),
+ *         -EBUSY (a migration session is open on this VM).
  * Firmware: not reached.
  * Context: any thread; as sevmig_vm_ram_add().
  */
@@ -376,6 +379,9 @@ enum sevmig_exit_result {
  *         (-EINVAL for NULL or flags; guest errors are answered to the guest
  *         and are not errors of this call).
  *
+ * Errors: -EINVAL (NULL, flags), -ENOMEM (a MAP_GPA_RANGE the page-state
+ *         tracker could not record, as for sevmig_vm_map_gpa_range(): the
+ *         guest was answered, the VM is TRACKING_LOST).
  * Firmware: not reached.
  * Context: any vCPU thread, many at once. Never blocks for long: updates are
  *          O(log n) under the tracker's lock.
@@ -414,6 +420,8 @@ SEVMIG_WARN_UNUSED int sevmig_vm_handle_exit(struct sevmig_vm *vm,
  *         marked SEVMIG_REASON_TRACKING_LOST for good, because a page
  *         state it failed to record would migrate wrongly.
  *
+ * Errors: -EINVAL (NULL @vm or @ret_hc, unknown flags), -ENOMEM (the
+ *         page-state tracker could not record the range).
  * Firmware: not reached.
  * Context: any vCPU thread, many at once.
  */
@@ -432,7 +440,7 @@ SEVMIG_WARN_UNUSED int sevmig_vm_map_gpa_range(struct sevmig_vm *vm,
  * @ret_val: receives the value (0 or SEVMIG_MIGRATION_CONTROL_READY).
  * @return 0 or -EINVAL (NULL argument).
  *
- * Firmware: not reached.
+ * Errors: -EINVAL. Firmware: not reached.
  * Context: any thread.
  */
 SEVMIG_WARN_UNUSED int sevmig_vm_migration_control(struct sevmig_vm *vm,
@@ -449,7 +457,7 @@ SEVMIG_WARN_UNUSED int sevmig_vm_migration_control(struct sevmig_vm *vm,
  * @flags: must be 0.
  * @return 0 or -EINVAL (flags, reserved bits in @val).
  *
- * Firmware: not reached.
+ * Errors: -EINVAL. Firmware: not reached.
  * Context: any thread.
  */
 SEVMIG_WARN_UNUSED int sevmig_vm_set_migration_control(struct sevmig_vm *vm,
@@ -468,7 +476,9 @@ SEVMIG_WARN_UNUSED int sevmig_vm_set_migration_control(struct sevmig_vm *vm,
  * @flags: must be 0.
  * @return 0 or a negative errno.
  *
- * Errors: -EINVAL (alignment, size, flags), -ENOSPC (more than 64 ranges).
+ * Errors: -EINVAL (alignment, size, flags), -ENOSPC (more than 64 ranges),
+ *         -ENOMEM (the page-state tracker could not mark it shared; nothing
+ *         was added).
  * Firmware: not reached.
  * Context: the VMM's setup thread.
  */
@@ -487,8 +497,10 @@ SEVMIG_WARN_UNUSED int sevmig_vm_firmware_shared_add(struct sevmig_vm *vm,
  *
  * @vm:    the handle.
  * @flags: must be 0.
- * @return 0 or -EINVAL.
+ * @return 0 or a negative errno.
  *
+ * Errors: -EINVAL (flags), -ENOMEM (the page-state tracker could not be
+ *         reset: the VM is marked SEVMIG_REASON_TRACKING_LOST).
  * Firmware: not reached.
  * Context: any thread, with the vCPUs stopped.
  */
@@ -505,7 +517,7 @@ SEVMIG_WARN_UNUSED int sevmig_vm_reset(struct sevmig_vm *vm, uint32_t flags);
  * @flags:  must be 0.
  * @return 0 or -EINVAL.
  *
- * Firmware: not reached.
+ * Errors: -EINVAL (flags). Firmware: not reached.
  * Context: any thread.
  */
 SEVMIG_WARN_UNUSED int sevmig_vm_set_guest_policy(struct sevmig_vm *vm,
@@ -653,7 +665,8 @@ SEVMIG_WARN_UNUSED int sevmig_vm_pause(struct sevmig_vm *vm, uint32_t flags);
  * @return 0 (run the vCPUs) or a negative errno (do not).
  *
  * Errors: -EINVAL (flags), -ESTALE (state SENT, MOVED or DEAD; the log says
- *         which), -EBUSY (state INCOMING: the migration has not committed).
+ *         which), -EBUSY (state INCOMING: the migration has not committed;
+ *         or sevmig_send_commit() is running: it may end in SEND_FINISH).
  * Firmware: not reached.
  * Context: the VMM's control thread.
  */
