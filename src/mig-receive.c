@@ -17,7 +17,11 @@
 #include "tracker-priv.h"
 #include "uapi/kvm-abi.h"
 
-enum recv_state { R_NEW, R_RUNNING, R_IN_DOUBT, R_COMMITTED, R_FAILED };
+/* R_IN_DOUBT: ACK sent, no verdict; R_FINISH_PENDING: COMMIT received,
+ * RECEIVE_FINISH failed: both keep the VM INCOMING. */
+enum recv_state {
+	R_NEW, R_RUNNING, R_IN_DOUBT, R_FINISH_PENDING, R_COMMITTED, R_FAILED
+};
 
 struct recv_region {
 	uint64_t gfn, npages;
@@ -800,42 +804,84 @@ static int write_ack(struct sevmig_receive *r)
 	return ret ? ret : mig_writer_flush(&r->w0);
 }
 
-/* COMMIT or ABORT from @rd; 0 commit, -EPROTO abort, other errors: doubt. */
+/*
+ * The source's verdict from @rd: 0 with *ret_abort set, or a negative errno
+ * when no verdict could be read (the connection broke, a local error, or
+ * what came is not a well-formed COMMIT or ABORT of this session). After
+ * the ACK only a verdict settles anything: the source may have committed
+ * on that ACK, so every other outcome leaves the session in doubt.
+ */
 static int read_verdict(struct sevmig_receive *r, struct mig_reader *rd,
-			bool *ret_transport)
+			bool *ret_abort)
 {
 	struct mig_rec rec;
 	int ret = mig_reader_next(rd, &rec);
 
-	*ret_transport = false;
-	if (ret == -ENODATA || ret == -EPIPE || ret == -ECONNRESET ||
-	    ret == -ECANCELED || ret == -ENOTCONN) {
-		*ret_transport = true;
-		return ret;
-	}
+	if (ret == -ENODATA)
+		ret = sevmig_err(r->ctx, -EPIPE,
+				 "%s: the stream ended before the source's verdict",
+				 rd->who);
 	if (ret)
 		return ret;
-	if (rec.type == MIG_REC_ABORT)
-		return mig_abort_report(r->ctx, "source", rec.payload, rec.len);
-	if (rec.type != MIG_REC_COMMIT || rec.len != MIG_COMMIT_LEN ||
-	    memcmp(rec.payload, r->session_id, MIG_SESSION_ID_LEN))
-		return sevmig_err(r->ctx, -EPROTO,
-				  "%s where this session's COMMIT belongs",
-				  mig_rec_name(rec.type));
-	return 0;
+	if ((rec.type == MIG_REC_COMMIT || rec.type == MIG_REC_ABORT) &&
+	    rec.len >= MIG_SESSION_ID_LEN &&
+	    !memcmp(rec.payload, r->session_id, MIG_SESSION_ID_LEN)) {
+		if (rec.type == MIG_REC_COMMIT && rec.len == MIG_COMMIT_LEN) {
+			*ret_abort = false;
+			return 0;
+		}
+		if (rec.type == MIG_REC_ABORT) {
+			/* -EPROTO: a well-formed ABORT, its words logged. */
+			ret = mig_abort_report(r->ctx, "source", rec.payload,
+					       rec.len);
+			*ret_abort = ret == -EPROTO;
+			return *ret_abort ? 0 : ret;
+		}
+	}
+	return sevmig_err(r->ctx, -EBADMSG,
+			  "%s: %s (%u bytes) where this session's COMMIT or ABORT belongs",
+			  rd->who, mig_rec_name(rec.type), rec.len);
+}
+
+/* No verdict after the ACK: keep the VM INCOMING until one arrives. */
+static int in_doubt(struct sevmig_receive *r, const char *fn, int why)
+{
+	r->state = R_IN_DOUBT;
+	phase(r, SEVMIG_MIG_IN_DOUBT);
+	return sevmig_err(r->ctx, -ENOTCONN,
+			  "%s: no verdict from the source after the acknowledgement (%s): it may or may not have committed; keep this VM and ask the source (sevmig_receive_resolve())",
+			  fn, sevmig_strerror(why));
 }
 
 static int finish(struct sevmig_receive *r, uint32_t *ret_fw_error)
 {
+	struct sevmig_guest_status gs = { .size = sizeof(gs) };
 	uint64_t t0 = mig_now_ns();
 	uint32_t fw = 0;
 	int ret;
 
 	ret = sevmig_psp_receive_finish(r->p, r->vm->vm_fd, &fw);
 	mig_stats_psp(&r->stats, mig_now_ns() - t0, fw);
+	/*
+	 * The source committed: the guest exists only here now, so never
+	 * discard it. A RECEIVE_FINISH whose answer was lost after it ran
+	 * left the guest RUNNING; one that did not run may be retried.
+	 */
+	if (ret && !sevmig_psp_guest_status(r->p, r->vm->vm_fd, &gs, NULL) &&
+	    gs.state == SEVMIG_GUEST_RUNNING) {
+		sevmig_log(r->ctx, SEVMIG_LOG_WARNING,
+			   "RECEIVE_FINISH reported %s, but the guest is RUNNING: it finished",
+			   sevmig_strerror(ret));
+		ret = 0;
+	}
 	if (ret) {
 		sevmig_put_fw(ret_fw_error, fw);
-		return recv_fail(r, ret, fw, "RECEIVE_FINISH failed on the destination");
+		mig_stats_fail(&r->stats, ret, fw);
+		r->state = R_FINISH_PENDING;
+		phase(r, SEVMIG_MIG_IN_DOUBT);
+		return sevmig_err(r->ctx, ret,
+				  "RECEIVE_FINISH failed after the source committed (%s): the guest exists only here; keep this VM and retry with sevmig_receive_resolve()",
+				  fw ? sevmig_fw_strerror(fw) : sevmig_strerror(ret));
 	}
 	__atomic_store_n(&r->vm->migration_control, r->end.migration_control,
 			 __ATOMIC_RELEASE);
@@ -855,7 +901,7 @@ SEVMIG_EXPORT int sevmig_receive_run(struct sevmig_receive *r,
 	struct mig_chan_hdr h;
 	struct mig_rec rec;
 	uint32_t fw = 0;
-	bool transport;
+	bool abort = false;
 	int ret;
 
 	if (!r)
@@ -962,20 +1008,22 @@ SEVMIG_EXPORT int sevmig_receive_run(struct sevmig_receive *r,
 	/* Everything checked: acknowledge, then wait for the verdict. */
 	phase(r, SEVMIG_MIG_AWAIT_COMMIT);
 	if (r->commit_mode == SEVMIG_COMMIT_ACK) {
+		/*
+		 * Once the ACK was tried, the source may hold it (a write can
+		 * fail after its bytes left): never ABORT after that, and
+		 * never send the ACK later either. Only the verdict settles it.
+		 */
 		ret = write_ack(r);
-		if (ret)
-			return recv_fail(r, ret, 0, "the destination could not acknowledge");
+		if (ret) {
+			r->w0.len = 0;
+			return in_doubt(r, __func__, ret);
+		}
 	}
-	ret = read_verdict(r, &r->r[0], &transport);
-	if (ret && transport) {
-		r->state = R_IN_DOUBT;
-		phase(r, SEVMIG_MIG_IN_DOUBT);
-		return sevmig_err(r->ctx, -ENOTCONN,
-				  "%s: contact with the source was lost after the acknowledgement: it may or may not have committed; keep this VM and ask the source (sevmig_receive_resolve())",
-				  __func__);
-	}
+	ret = read_verdict(r, &r->r[0], &abort);
 	if (ret)
-		return recv_fail(r, ret, 0, "the destination got no COMMIT");
+		return in_doubt(r, __func__, ret);
+	if (abort)
+		return recv_fail(r, -EPROTO, 0, "the source aborted after the acknowledgement");
 	return finish(r, ret_fw_error);
 }
 
@@ -985,11 +1033,13 @@ SEVMIG_EXPORT int sevmig_receive_resolve(struct sevmig_receive *r,
 {
 	struct mig_chan_hdr h;
 	struct mig_reader rd;
-	bool transport;
+	bool abort = false;
 	int ret;
 
 	if (!r)
 		return -EINVAL;
+	if (r->state == R_FINISH_PENDING)
+		return finish(r, ret_fw_error);	/* the verdict was COMMIT */
 	if (!channel)
 		return sevmig_arg_null(r->ctx, __func__, "channel");
 	if (r->state != R_IN_DOUBT)
@@ -1006,12 +1056,12 @@ SEVMIG_EXPORT int sevmig_receive_resolve(struct sevmig_receive *r,
 		ret = sevmig_err(r->ctx, -EPROTO,
 				 "%s: the verdict is for another session", __func__);
 	if (!ret)
-		ret = read_verdict(r, &rd, &transport);
+		ret = read_verdict(r, &rd, &abort);
 	mig_reader_fini(&rd);
-	if (ret && (transport || ret == -EBADMSG))
-		return ret;	/* still in doubt: try again */
 	if (ret)
-		return recv_fail(r, ret, 0, "the source's verdict is ABORT");
+		return ret;	/* still in doubt: try again */
+	if (abort)
+		return recv_fail(r, -EPROTO, 0, "the source's verdict is ABORT");
 	return finish(r, ret_fw_error);
 }
 

@@ -665,21 +665,30 @@ SEVMIG_WARN_UNUSED int sevmig_receive_new(struct sevmig_vm *vm,
  * Every byte of the stream is untrusted: lengths, counts, frame numbers,
  * versions and checksums are checked before anything is applied, memory
  * stays bounded whatever the stream claims, and the log names the record
- * and field that failed. On any error before the commit the session sends
+ * and field that failed. On any error before the ACK the session sends
  * ABORT (best effort), the handle is DEAD, and the VMM discards the VM.
+ * Once the ACK was written (or tried: the source may hold it) only the
+ * source's verdict decides: without one the phase is IN_DOUBT and the VM
+ * is kept INCOMING until sevmig_receive_resolve() settles it.
  *
  * @receive:      the session.
  * @ret_fw_error: optional; firmware status when a command refused.
- * @return 0 (run the guest) or a negative errno (discard the VM).
+ * @return 0 (run the guest) or a negative errno (discard the VM, unless
+ *         the session's phase is SEVMIG_MIG_IN_DOUBT).
  *
  * Errors: -EBADMSG (a malformed, corrupt, duplicated, reordered or
  *         truncated stream; the log says where), -EPROTO (out-of-turn
  *         records, an unknown required feature, the source aborted: its
  *         words are logged), -EPERM (START does not fit this VM: policy,
  *         RAM layout, plumbing), -EMSGSIZE (a VMM record above the limit),
- *         -ENOTCONN (contact lost after ACK: phase IN_DOUBT, the VM is kept
- *         INCOMING; see sevmig_receive_resolve()), -EIO (firmware status),
- *         the channel's errors, the record callback's error, -EALREADY.
+ *         -ENOTCONN (no verdict after the ACK: the connection broke, a
+ *         local error, or what came is no well-formed COMMIT or ABORT of
+ *         this session; phase IN_DOUBT, the VM is kept INCOMING; see
+ *         sevmig_receive_resolve()), -EIO (firmware status; a
+ *         RECEIVE_FINISH that fails after the source's COMMIT also leaves
+ *         the phase IN_DOUBT and the VM INCOMING: the guest exists only
+ *         here), the channel's errors, the record callback's error,
+ *         -EALREADY.
  * Firmware: PDH_CERT_EXPORT, PLATFORM_STATUS, KVM_SEV_INIT, RECEIVE_START,
  *         RECEIVE_UPDATE_DATA (a MAC failure on tampered packets),
  *         RECEIVE_FINISH.
@@ -691,19 +700,25 @@ SEVMIG_WARN_UNUSED int sevmig_receive_run(struct sevmig_receive *receive,
 /**
  * sevmig_receive_resolve() - settle a session left in doubt.
  *
- * After sevmig_receive_run() returned -ENOTCONN (contact lost after ACK),
- * reads the source's verdict from a fresh channel (sevmig_send_resolve()
- * on the source): COMMIT finishes the migration as sevmig_receive_run()
- * would (return 0: run the guest), ABORT discards it.
+ * After sevmig_receive_run() returned -ENOTCONN (no verdict after the
+ * ACK), reads the source's verdict from a fresh channel
+ * (sevmig_send_resolve() on the source): COMMIT finishes the migration as
+ * sevmig_receive_run() would (return 0: run the guest), ABORT discards it.
+ * Anything else (a broken channel, a malformed verdict, one for another
+ * session) leaves the session in doubt: call again with another channel.
+ * After a RECEIVE_FINISH that failed following the COMMIT, it retries
+ * RECEIVE_FINISH and reads nothing (@channel may be NULL).
  *
  * @receive:      the session, phase IN_DOUBT.
  * @channel:      a new channel from the source (reads).
  * @ret_fw_error: optional; firmware status of RECEIVE_FINISH.
- * @return 0 (run the guest) or a negative errno (discard the VM).
+ * @return 0 (run the guest) or a negative errno (discard the VM, unless
+ *         the phase is still SEVMIG_MIG_IN_DOUBT).
  *
- * Errors: -EINVAL (NULL), -EPROTO (not in doubt; the verdict is ABORT; a
- *         verdict for another session), -EBADMSG, the channel's errors,
- *         -EIO.
+ * Errors: -EINVAL (NULL), -EPROTO (not in doubt; the verdict is ABORT: the
+ *         VM is DEAD; a verdict for another session: still in doubt),
+ *         -EBADMSG (still in doubt), the channel's errors (still in doubt),
+ *         -EIO (RECEIVE_FINISH: still in doubt).
  * Firmware: RECEIVE_FINISH.
  * Context: the VMM's migration thread.
  */
