@@ -1129,6 +1129,7 @@ SEVMIG_EXPORT int sevmig_hello_export(struct sevmig_platform *p,
 	mig_put16(out + MIG_CHAN_HDR_LEN, MIG_REC_HELLO);
 	mig_put32(out + MIG_CHAN_HDR_LEN + 4, (uint32_t)plen);
 	mig_put32(out + MIG_CHAN_HDR_LEN + 20, 1);
+	mig_rec_hdr_seal(out + MIG_CHAN_HDR_LEN);
 	crc = sevmig_crc32c(0, out + MIG_CHAN_HDR_LEN, 28);
 	crc = sevmig_crc32c(crc, out + MIG_CHAN_HDR_LEN + MIG_REC_HDR_LEN, plen);
 	mig_put32(out + MIG_CHAN_HDR_LEN + 28, crc);

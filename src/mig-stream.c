@@ -200,7 +200,7 @@ static void hdr_fill(const struct mig_writer *w, unsigned char *h,
 	mig_put64(h + 8, w->seq);
 	mig_put32(h + 16, w->channel);
 	mig_put32(h + 20, w->pass);
-	mig_put32(h + 24, 0);
+	mig_rec_hdr_seal(h);
 	mig_put32(h + 28, 0);
 }
 
@@ -367,16 +367,17 @@ again:
 	rec->pass = mig_get32(h + 20);
 	rec->crc = mig_get32(h + 28);
 	max = mig_rec_max_payload(rec->type, r->max_vmm);
+	/* First: no field of a damaged header is trusted, least of all the
+	 * length, which would have the reader wait for bytes never sent. */
+	if (mig_get32(h + 24) != sevmig_crc32c(0, h, 24))
+		return sevmig_err(r->ctx, -EBADMSG,
+				  "%s: record %llu: header checksum mismatch (a damaged record header)",
+				  r->who, (unsigned long long)r->seq);
 	if (rec->flags & ~MIG_REC_F_OPTIONAL)
 		return sevmig_err(r->ctx, -EBADMSG,
 				  "%s: record %llu (%s): unknown flags 0x%x",
 				  r->who, (unsigned long long)r->seq,
 				  mig_rec_name(rec->type), rec->flags);
-	if (mig_get32(h + 24))
-		return sevmig_err(r->ctx, -EBADMSG,
-				  "%s: record %llu (%s): reserved field is not zero",
-				  r->who, (unsigned long long)r->seq,
-				  mig_rec_name(rec->type));
 	if (!max && !(rec->flags & MIG_REC_F_OPTIONAL))
 		return sevmig_err(r->ctx, -EBADMSG,
 				  "%s: record %llu: unknown type 0x%x",
