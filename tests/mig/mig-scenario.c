@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -633,8 +634,44 @@ static void check(struct ms_state *st, const char *name)
 	}
 }
 
+/*
+ * A case that hangs (both sides waiting for each other) is a failure with
+ * a name, not a test timeout: the watchdog aborts after MS_DEADLINE_S.
+ */
+#define MS_DEADLINE_S 60
+
+struct watchdog {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	const char *name;
+	pthread_t th;
+};
+
+static void *watchdog_main(void *arg)
+{
+	struct watchdog *wd = arg;
+	struct timespec until;
+	int ret = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += MS_DEADLINE_S;
+	pthread_mutex_lock(&wd->lock);
+	while (!wd->done && ret != ETIMEDOUT)
+		ret = pthread_cond_timedwait(&wd->cond, &wd->lock, &until);
+	if (!wd->done) {
+		fprintf(stderr, "%s: the migration hung for %d s (both sides waiting)\n",
+			wd->name, MS_DEADLINE_S);
+		abort();
+	}
+	pthread_mutex_unlock(&wd->lock);
+	return NULL;
+}
+
 void ms_run(struct mt_world *w, const struct ms_case *c, struct ms_result *r)
 {
+	struct watchdog wd = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			       .cond = PTHREAD_COND_INITIALIZER };
 	struct ms_state *st = calloc(1, sizeof(*st));
 	struct sevmig_send *s = NULL;
 	uint64_t psp0[2];
@@ -643,6 +680,8 @@ void ms_run(struct mt_world *w, const struct ms_case *c, struct ms_result *r)
 	assert_non_null(st);
 	memset(r, 0, sizeof(*r));
 	ms_case_name(c, name, sizeof(name));
+	wd.name = name;
+	assert_int_equal(pthread_create(&wd.th, NULL, watchdog_main, &wd), 0);
 	st->c = c;
 	st->r = r;
 	st->killed = -1;
@@ -690,6 +729,12 @@ void ms_run(struct mt_world *w, const struct ms_case *c, struct ms_result *r)
 		proxy_shut(st->px[i]);
 		pthread_join(st->px[i]->th, NULL);
 	}
+
+	pthread_mutex_lock(&wd.lock);
+	wd.done = true;
+	pthread_cond_signal(&wd.cond);
+	pthread_mutex_unlock(&wd.lock);
+	pthread_join(wd.th, NULL);
 
 	/* Disarm; count; recover. */
 	for (uint32_t i = 0; i < 2; i++) {

@@ -44,30 +44,17 @@ struct cpuid_table {
 	struct kvm_cpuid_entry2 e[2];
 };
 
-static void side_setup(struct mt *t, struct mt_side *s, size_t pages,
-		       const struct th *host, const struct sevmig_sys_ops *sys)
+void mt_vm_open(struct mt_side *s)
 {
-	struct sevmig_ctx_opts co = { .size = sizeof(co), .log = side_log,
-				      .log_opaque = s,
-				      .log_level = SEVMIG_LOG_DEBUG };
 	struct sevmig_vm_opts vo = { .size = sizeof(vo), .phys_bits = 40 };
 	struct cpuid_table c;
 
-	pthread_mutex_init(&s->log_lock, NULL);
-	if (host)
-		s->h = *host;
-	else
-		th_open(&s->h, t->sim, NULL);
-	co.sys = sys ? sys : &s->h.ops;
-	assert_int_equal(sevmig_ctx_new(&co, &s->ctx), 0);
-	assert_int_equal(sevmig_platform_from_fd(s->ctx, s->h.sev, 0, &s->p), 0);
 	s->vm_fd = th_vm(&s->h, 0);
-	s->pages = pages;
-	s->mem = th_pages(pages);
 	vo.vm_fd = s->vm_fd;
 	vo.platform = s->p;
 	assert_int_equal(sevmig_vm_new(s->ctx, &vo, &s->vm), 0);
-	assert_int_equal(sevmig_vm_ram_add(s->vm, 0, pages * 4096, s->mem, 0), 0);
+	assert_int_equal(sevmig_vm_ram_add(s->vm, 0, s->pages * 4096, s->mem, 0),
+			 0);
 	assert_int_equal(sevmig_vm_enable_exits(s->vm, 0, 0, 0), 0);
 	assert_int_equal(sevmig_vm_set_msr_filter(s->vm, NULL, 0), 0);
 	memset(&c, 0, sizeof(c));
@@ -79,6 +66,34 @@ static void side_setup(struct mt *t, struct mt_side *s, size_t pages,
 	c.e[0].edx = 0x4du;
 	c.e[1].function = 0x40000001;
 	assert_int_equal(sevmig_vm_cpuid_apply(s->vm, &c, 0), 1);
+}
+
+void mt_vm_close(struct mt_side *s)
+{
+	sevmig_vm_free(s->vm);
+	s->vm = NULL;
+	s->h.ops.close(s->h.ops.opaque, s->vm_fd);
+	s->vm_fd = -1;
+}
+
+static void side_setup(struct mt *t, struct mt_side *s, size_t pages,
+		       const struct th *host, const struct sevmig_sys_ops *sys)
+{
+	struct sevmig_ctx_opts co = { .size = sizeof(co), .log = side_log,
+				      .log_opaque = s,
+				      .log_level = SEVMIG_LOG_DEBUG };
+
+	pthread_mutex_init(&s->log_lock, NULL);
+	if (host)
+		s->h = *host;
+	else
+		th_open(&s->h, t->sim, NULL);
+	co.sys = sys ? sys : &s->h.ops;
+	assert_int_equal(sevmig_ctx_new(&co, &s->ctx), 0);
+	assert_int_equal(sevmig_platform_from_fd(s->ctx, s->h.sev, 0, &s->p), 0);
+	s->pages = pages;
+	s->mem = th_pages(pages);
+	mt_vm_open(s);
 	for (uint32_t i = 0; i < MT_MAX_CH; i++)
 		s->fd[i] = -1;
 }
@@ -245,9 +260,9 @@ static void side_teardown(struct mt_side *s, uint32_t nch, bool own_host)
 	for (uint32_t i = 0; i < nch; i++)
 		sevmig_channel_free(s->ch[i]);
 	mt_close_side(s, nch);
-	sevmig_vm_free(s->vm);
+	if (s->vm)
+		mt_vm_close(s);
 	th_free_pages(s->mem, s->pages);
-	s->h.ops.close(s->h.ops.opaque, s->vm_fd);
 	sevmig_platform_free(s->p);
 	sevmig_ctx_free(s->ctx);
 	if (own_host)

@@ -75,6 +75,10 @@ void mt_setup(struct mt *t, uint32_t mode, size_t pages, uint32_t nch);
 void mt_setup_on(struct mt *t, struct mt_world *w, size_t pages, uint32_t nch,
 		 const struct sevmig_sys_ops *src_sys,
 		 const struct sevmig_sys_ops *dst_sys, uint32_t flags);
+/* A new VM handle on @s's context and RAM, with the negotiation plumbing
+ * in place (a destination VM as a VMM makes it); and its end. */
+void mt_vm_open(struct mt_side *s);
+void mt_vm_close(struct mt_side *s);
 /* Fill the source's RAM with a pattern from @seed; share some pages. */
 void mt_fill(struct mt *t, uint64_t seed);
 /* Shared-or-private state of @gfn in @side's tracker. */
