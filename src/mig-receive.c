@@ -401,26 +401,18 @@ static int apply_page(struct rworker *wk, const struct mig_rec *rec)
 {
 	struct sevmig_receive *r = wk->r;
 	bool private = rec->type == MIG_REC_PAGE_PRIVATE;
-	uint32_t fixed = private ? MIG_PAGE_PRIVATE_FIXED : MIG_PAGE_SHARED_FIXED;
-	const unsigned char *pl = rec->payload;
 	const struct recv_region *rg;
+	struct mig_page pg;
 	uint64_t gfn, bit;
 	uint32_t len;
 	unsigned char *hva;
+	int ret;
 
-	if (rec->len < fixed)
-		return sevmig_err(r->ctx, -EBADMSG, "%s: %s of %u bytes",
-				  wk->r->r[wk->index].who, mig_rec_name(rec->type),
-				  rec->len);
-	gfn = mig_get64(pl);
-	len = mig_get32(pl + (private ? 60 : 8));
-	if (rec->len != fixed + len ||
-	    (private ? (!len || len > MIG_PAGE_SIZE || len % 16) :
-		       (len != MIG_PAGE_SIZE || mig_get32(pl + 12))))
-		return sevmig_err(r->ctx, -EBADMSG,
-				  "%s: %s frame 0x%llx: data length %u in a %u-byte record",
-				  r->r[wk->index].who, mig_rec_name(rec->type),
-				  (unsigned long long)gfn, len, rec->len);
+	ret = mig_page_parse(r->ctx, r->r[wk->index].who, rec, &pg);
+	if (ret)
+		return ret;
+	gfn = pg.gfn;
+	len = pg.len;
 	rg = region_of(r, gfn);
 	if (!rg)
 		return sevmig_err(r->ctx, -EBADMSG,
@@ -438,13 +430,12 @@ static int apply_page(struct rworker *wk, const struct mig_rec *rec)
 		struct sevmig_page_xfer x = { .size = sizeof(x) };
 		uint64_t t0 = mig_now_ns();
 		uint32_t fw = 0;
-		int ret;
 
 		x.guest = hva;
 		x.guest_len = len;
-		x.hdr = (void *)(uintptr_t)(pl + 8);
+		x.hdr = (void *)(uintptr_t)pg.hdr;
 		x.hdr_len = SEVMIG_PACKET_HDR_LEN;
-		x.trans = (void *)(uintptr_t)(pl + MIG_PAGE_PRIVATE_FIXED);
+		x.trans = (void *)(uintptr_t)pg.data;
 		x.trans_len = len;
 		ret = sevmig_psp_receive_update_data(r->p, r->vm->vm_fd, &x, &fw);
 		mig_stats_psp(&r->stats, mig_now_ns() - t0, fw);
@@ -460,7 +451,7 @@ static int apply_page(struct rworker *wk, const struct mig_rec *rec)
 				   MIG_REC_HDR_LEN + rec->len, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&r->private_records, 1, __ATOMIC_RELAXED);
 	} else {
-		memcpy(hva, pl + MIG_PAGE_SHARED_FIXED, MIG_PAGE_SIZE);
+		memcpy(hva, pg.data, MIG_PAGE_SIZE);
 		__atomic_add_fetch(&r->stats.pages_shared, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&r->stats.bytes_shared,
 				   MIG_REC_HDR_LEN + rec->len, __ATOMIC_RELAXED);
@@ -480,21 +471,17 @@ static int pass_end(struct rworker *wk, const struct mig_rec *rec)
 {
 	struct sevmig_receive *r = wk->r;
 	struct mig_reader *rd = &r->r[wk->index];
-	uint32_t pass, last;
-	int ret = 0;
+	uint32_t pass = rec->pass, last = 0;
+	uint64_t records = 0;
+	int ret;
 
-	if (rec->len != MIG_PASS_END_LEN)
-		return sevmig_err(r->ctx, -EBADMSG, "%s: PASS_END of %u bytes",
-				  rd->who, rec->len);
-	pass = mig_get32(rec->payload);
-	last = mig_get32(rec->payload + 4);
-	if (pass != rd->pass || last > 1 || mig_get64(rec->payload + 16) ||
-	    mig_get64(rec->payload + 8) != wk->pass_records)
+	ret = mig_pass_end_parse(r->ctx, rd->who, rec, &last, &records);
+	if (ret)
+		return ret;
+	if (records != wk->pass_records)
 		return sevmig_err(r->ctx, -EBADMSG,
-				  "%s: PASS_END says pass %u, %llu records (last %u); this channel is in pass %u and delivered %llu",
-				  rd->who, pass,
-				  (unsigned long long)mig_get64(rec->payload + 8),
-				  last, rd->pass,
+				  "%s: PASS_END says pass %u had %llu page records; %llu arrived",
+				  rd->who, pass, (unsigned long long)records,
 				  (unsigned long long)wk->pass_records);
 	pthread_mutex_lock(&r->bar_lock);
 	if (r->bar_error) {
@@ -629,17 +616,12 @@ static int page_state(struct sevmig_receive *r, const struct mig_rec *rec)
 
 static int vmm_record(struct sevmig_receive *r, const struct mig_rec *rec)
 {
-	uint32_t type;
+	uint32_t type = 0;
 	int ret;
 
-	if (rec->len < MIG_VMM_FIXED)
-		return sevmig_err(r->ctx, -EBADMSG, "VMM record of %u bytes", rec->len);
-	type = mig_get32(rec->payload);
-	if (type < SEVMIG_RECORD_VMM_FIRST || type > SEVMIG_RECORD_VMM_LAST ||
-	    mig_get32(rec->payload + 4))
-		return sevmig_err(r->ctx, -EBADMSG,
-				  "VMM record: type 0x%x outside the VMM range, or reserved bits",
-				  type);
+	ret = mig_vmm_parse(r->ctx, rec, &type);
+	if (ret)
+		return ret;
 	if (!r->record)
 		return sevmig_err(r->ctx, -EPROTO,
 				  "the source sent a VMM record (type 0x%x) and this session has no record callback",
