@@ -303,6 +303,7 @@ static bool pump(struct ms_proxy *p, uint32_t dir, unsigned char *buf,
 	struct ms_dir *d = &p->d[dir];
 	size_t want = d->need < cap ? d->need : cap;
 	bool mine = here(st, p->ch, dir), done = false;
+	uint32_t part = d->part;	/* of the unit this read continues */
 	uint16_t type = 0;
 	ssize_t n;
 
@@ -355,6 +356,13 @@ static bool pump(struct ms_proxy *p, uint32_t dir, unsigned char *buf,
 	    c->at - d->off < (uint64_t)n) {
 		buf[c->at - d->off] ^= (unsigned char)(1u << c->bit);
 		st->r->fired = true;
+		/* The unit hit, known now: it may never finish passing. */
+		if (part == 0)
+			st->r->flip_type = 0;
+		else if (part == 2)
+			st->r->flip_type = d->type;
+		else
+			memcpy(&st->r->flip_type, d->rh, 2);
 	}
 	if (!send_all(d->to, buf, (size_t)n))
 		return false;
@@ -772,15 +780,6 @@ void ms_run(struct mt_world *w, const struct ms_case *c, struct ms_result *r)
 			fail_msg("%s: -ENOTCONN but the phase is %u", name,
 				 ms.phase);
 		}
-	}
-	if (c->kind == MS_FLIP) {
-		const struct ms_flow *f = &r->flow[c->ch][c->dir];
-
-		for (uint64_t u = 0; u < f->units && u < ARRAY_LEN(f->unit_end); u++)
-			if (c->at < f->unit_end[u]) {
-				r->flip_type = f->unit_type[u];
-				break;
-			}
 	}
 	check(st, name);
 

@@ -428,6 +428,19 @@ static void test_replay(void **state)
 	uint32_t left;
 
 	(void)state;
+	/* The recording is a complete stream, as the inspector sees it. */
+	for (uint32_t i = 0; i < NCH; i++) {
+		struct port f = { .p = tape[i].p, .len = tape[i].len,
+				  .flip = SIZE_MAX };
+		struct sevmig_channel *ch = port_channel(rec.dst.ctx, &f);
+		struct sevmig_stream_info in = { .size = sizeof(in) };
+
+		assert_int_equal(sevmig_stream_inspect(rec.dst.ctx, ch, &in, 0), 0);
+		assert_true(in.seen & SEVMIG_STREAM_COMPLETE);
+		if (!i)
+			assert_int_equal(in.commit_mode, SEVMIG_COMMIT_ACK);
+		sevmig_channel_free(ch);
+	}
 	/* The unflipped replay finishes: the method itself works. */
 	replay(0, 0, 8, &o);
 	assert_int_equal(o.ret, 0);
@@ -523,8 +536,12 @@ static void test_live(void **state)
 							assert_true(r.dst_runs && r.in_doubt);
 							in_doubt++;
 						} else if (!r.src_runs) {
-							fail_msg("flip in %s of channel %u direction %u: the source does not run again",
-								 type_name(r.flip_type), ch, dir);
+							fail_msg("flip in %s (byte %llu bit %u) of channel %u direction %u, %u channel(s): the source does not run again (destination runs %d, in doubt %d, send %d, receive %d)",
+								 type_name(r.flip_type),
+								 (unsigned long long)c.at,
+								 c.bit, ch, dir, nch,
+								 r.dst_runs, r.in_doubt,
+								 r.send_ret, r.recv_ret);
 						}
 					}
 				}
