@@ -438,7 +438,7 @@ static void *dst_main(void *arg)
 		.size = sizeof(o), .channels = t->dst.ch,
 		.nr_channels = t->nch, .amd_chain = t->amd,
 		.amd_chain_len = t->amd_len, .record = on_record,
-		.record_opaque = st,
+		.record_opaque = st, .max_vmm_record = 65536,
 	};
 	int ret = sevmig_receive_new(t->dst.vm, &o, &st->recv);
 

@@ -312,6 +312,8 @@ static void replay(uint32_t flip_ch, size_t byte, unsigned int bit,
 		.size = sizeof(ro), .channels = ch, .nr_channels = NCH,
 		.amd_chain = rec.amd, .amd_chain_len = rec.amd_len,
 		.record = on_record,
+		/* Its VMM record is 64 bytes: no 16 MiB buffer per replay. */
+		.max_vmm_record = 65536,
 	};
 	struct sevmig_mig_stats st = { .size = sizeof(st) };
 	struct sevmig_receive *r = NULL;
