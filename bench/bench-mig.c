@@ -48,6 +48,21 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * For the overhead figure: the simulator, except that SEND_UPDATE_DATA
+ * answers at once without its cryptography, so what remains of a pass is
+ * the library's own work per page.
+ */
+static const struct sevmig_sys_ops *stub_inner;
+
+static int stub_ioctl(void *opaque, int fd, unsigned long req, void *arg)
+{
+	if (req == KVM_MEMORY_ENCRYPT_OP && arg &&
+	    ((struct kvm_sev_cmd *)arg)->id == KVM_SEV_SEND_UPDATE_DATA)
+		return 0;
+	return stub_inner->ioctl(opaque, fd, req, arg);
+}
+
 /* ---- one simulated host with a VM ---- */
 
 struct side {
@@ -75,8 +90,9 @@ static int op(struct side *s, uint32_t id, void *data)
 }
 
 static void side_new(struct sevmig_sim *sim, struct side *s, size_t pages,
-		     uint32_t latency_us, bool launch)
+		     uint32_t latency_us, bool launch, bool stub_update)
 {
+	static struct sevmig_sys_ops stub_ops;
 	struct sevmig_sim_host_opts ho = { .size = sizeof(ho),
 					   .latency_us = latency_us };
 	struct sevmig_ctx_opts co = { .size = sizeof(co) };
@@ -95,6 +111,12 @@ static void side_new(struct sevmig_sim *sim, struct side *s, size_t pages,
 	if (s->vm_fd < 0)
 		DIE("KVM_CREATE_VM: %d", s->vm_fd);
 	co.sys = &s->ops;
+	if (stub_update) {
+		stub_ops = s->ops;
+		stub_inner = &s->ops;
+		stub_ops.ioctl = stub_ioctl;
+		co.sys = &stub_ops;
+	}
 	CHECK(sevmig_ctx_new(&co, &s->ctx));
 	CHECK(sevmig_platform_from_fd(s->ctx, s->sev, 0, &s->p));
 	s->pages = pages;
@@ -189,9 +211,12 @@ static void pair_new(struct pair *p, size_t pages, uint32_t l_us, uint32_t nch)
 
 	memset(p, 0, sizeof(*p));
 	CHECK(sevmig_sim_new(&so, &p->sim));
-	side_new(p->sim, &p->src, pages, l_us, true);
-	side_new(p->sim, &p->dst, pages, l_us, false);
+	side_new(p->sim, &p->src, pages, l_us, true, false);
+	side_new(p->sim, &p->dst, pages, l_us, false, false);
 	CHECK(sevmig_sim_amd_chain(p->sim, p->amd, sizeof(p->amd), &p->amd_len));
+	/* The simulator's root (ASK || ARK, 832 B each) is not AMD's. */
+	CHECK(sevmig_ctx_add_ark(p->src.ctx, p->amd + p->amd_len / 2,
+				 p->amd_len / 2, 0));
 	p->nch = nch;
 	for (uint32_t i = 0; i < nch; i++) {
 		int bufsz = 4 << 20;
@@ -261,7 +286,7 @@ static void send_close(struct pair *p, struct sevmig_send *s)
 
 static void bench_private(void)
 {
-	static const uint32_t lat[] = { 20, 50, 200 };
+	static const uint32_t lat[] = { 0, 20, 50, 200 };
 	static const uint32_t chans[] = { 1, 2, 4 };
 
 	printf("\n1. private pages over a socketpair, PSP latency L on both hosts\n");
@@ -269,11 +294,12 @@ static void bench_private(void)
 	       "pages/s", "1/L", "ratio", "target >= 0.90");
 	for (size_t i = 0; i < sizeof(lat) / sizeof(lat[0]); i++) {
 		for (size_t c = 0; c < sizeof(chans) / sizeof(chans[0]); c++) {
-			size_t pages = (size_t)((smoke ? 0.05 : 0.6) * 1e6 / lat[i]);
+			size_t pages = (size_t)((smoke ? 0.05 : 0.6) * 1e6 /
+						(lat[i] ? lat[i] : 10));
 			struct sevmig_pass_info pi = { .size = sizeof(pi) };
 			struct sevmig_send *s;
 			struct pair p;
-			double rate, ideal = 1e6 / lat[i];
+			double rate, ideal = lat[i] ? 1e6 / lat[i] : 0;
 
 			pair_new(&p, pages, lat[i], chans[c]);
 			s = send_open(&p);
@@ -281,6 +307,12 @@ static void bench_private(void)
 			rate = (double)pages / ((double)pi.duration_ns / 1e9);
 			send_close(&p, s);
 			pair_free(&p);
+			if (!lat[i]) {
+				/* No firmware latency: what the CPU allows. */
+				printf("   %5u %4u %8zu %12.0f %10s %7s  (context: CPU bound)\n",
+				       0u, chans[c], pages, rate, "-", "-");
+				continue;
+			}
 			printf("   %5u %4u %8zu %12.0f %10.0f %7.3f  %s\n", lat[i],
 			       chans[c], pages, rate, ideal, rate / ideal,
 			       chans[c] == 1 ? "(serial: context)" :
@@ -315,7 +347,7 @@ struct solo {
 };
 
 /* A send session to a file-like sink (FLUSH mode: nothing comes back). */
-static void solo_new(struct solo *o, size_t pages, bool shared)
+static void solo_new(struct solo *o, size_t pages, bool shared, bool stub)
 {
 	struct sevmig_sim_opts so = { .size = sizeof(so),
 				      .mode = SEVMIG_SIM_MODE_MEMORY };
@@ -328,11 +360,12 @@ static void solo_new(struct solo *o, size_t pages, bool shared)
 
 	memset(o, 0, sizeof(*o));
 	CHECK(sevmig_sim_new(&so, &o->sim));
-	side_new(o->sim, &o->src, pages, 0, true);
-	side_new(o->sim, &o->dst, 1, 0, false);
+	side_new(o->sim, &o->src, pages, 0, true, stub);
+	side_new(o->sim, &o->dst, 1, 0, false, false);
 	if (shared)
 		share_all(&o->src);
 	CHECK(sevmig_sim_amd_chain(o->sim, amd, sizeof(amd), &amd_len));
+	CHECK(sevmig_ctx_add_ark(o->src.ctx, amd + amd_len / 2, amd_len / 2, 0));
 	CHECK(sevmig_hello_export(o->dst.p, amd, amd_len, NULL, 0, &hello_len,
 				  NULL));
 	o->hello = malloc(hello_len);
@@ -396,7 +429,7 @@ static void bench_shared(void)
 	for (int r = 0; r < 3; r++) {
 		struct solo o;
 
-		solo_new(&o, pages, true);
+		solo_new(&o, pages, true, false);
 		CHECK(sevmig_send_pass(o.s, &pi, 0));
 		bw = (double)pages * 4096 / ((double)pi.duration_ns / 1e9);
 		if (bw > best)
@@ -411,27 +444,22 @@ static void bench_shared(void)
 static void bench_overhead(void)
 {
 	size_t pages = smoke ? 2048 : 32768;
-	struct sevmig_pass_info pi = { .size = sizeof(pi) };
-	struct sevmig_mig_stats st = { .size = sizeof(st) };
 	double best = 1e9;
 
 	printf("\n3. library overhead per private page, apart from the firmware command\n");
-	for (int r = 0; r < 3; r++) {
+	for (int r = 0; r < 5; r++) {
+		struct sevmig_pass_info pi = { .size = sizeof(pi) };
 		struct solo o;
 		double per;
 
-		solo_new(&o, pages, false);
+		solo_new(&o, pages, false, true);
 		CHECK(sevmig_send_pass(o.s, &pi, 0));
-		CHECK(sevmig_send_stats(o.s, &st));
-		/* The pass's time minus the time inside SEND_UPDATE_DATA. */
-		per = ((double)pi.duration_ns -
-		       (double)st.psp_ns_mean * (double)pi.pages_private) /
-		      (double)pi.pages_private / 1e3;
+		per = (double)pi.duration_ns / 1e3 / (double)pi.pages_private;
 		if (per < best)
 			best = per;
 		solo_free(&o);
 	}
-	printf("   %zu pages: %.3f us per page outside the command  target < 1 us %s\n",
+	printf("   %zu pages: %.3f us per page with the command answered at once (framing, checksum, page walk, write)  target < 1 us %s\n",
 	       pages, best, best < 1.0 ? "PASS" : "MISS");
 }
 

@@ -19,7 +19,7 @@ int sim_reg_region(struct sim_vm *vm, unsigned long req,
 	pthread_mutex_lock(&vm->lock);
 	if (!vm->sev_active) {
 		ret = -ENOTTY;
-	} else if (vm->owner) {
+	} else if (sim_vm_owner(vm)) {
 		ret = -EINVAL;
 	} else if (req == KVM_MEMORY_ENCRYPT_REG_REGION) {
 		struct sim_region *n;
@@ -84,11 +84,11 @@ static int do_move(struct sim_vm *dst, struct sim_vm *src)
 	/* The kernel copies neither sev->fd nor clears need_init
 	 * (docs/simulator.md, assumptions). */
 	pthread_mutex_lock(&sim->lock);
-	dst->owner = src->owner;
-	src->owner = NULL;
+	sim_vm_set_owner(dst, sim_vm_owner(src));
+	sim_vm_set_owner(src, NULL);
 	for (struct sim_vm *m = sim->vms; m; m = m->next) {
-		if (m->owner == src) { /* re-parent mirrors */
-			m->owner = dst;
+		if (sim_vm_owner(m) == src) { /* re-parent mirrors */
+			sim_vm_set_owner(m, dst);
 			dst->refs++;
 			src->refs--; /* never 0: the caller holds a reference */
 		}
@@ -108,15 +108,16 @@ static int do_move(struct sim_vm *dst, struct sim_vm *src)
 /* Both VM locks held. */
 static int do_copy(struct sim_vm *dst, struct sim_vm *src)
 {
-	if (dst->sev_active || !src->sev_active || src->owner || dst->nr_vcpus)
+	if (dst->sev_active || !src->sev_active || sim_vm_owner(src) ||
+	    dst->nr_vcpus)
 		return -EINVAL;
 	dst->sev_active = true;
 	dst->es_active = src->es_active;
 	dst->handle = src->handle;
 	dst->sev_fd = src->sev_fd;
 	dst->need_init = false;
-	dst->owner = src;
 	sim_vm_get(src); /* the mirror keeps its owner */
+	sim_vm_set_owner(dst, src);
 	return 0;
 }
 

@@ -144,7 +144,7 @@ int sim_mem_enc_op(struct sim_vm *vm, struct kvm_sev_cmd *user)
 	g.def = sim_guest_cmd_find(c.id);
 	pthread_mutex_lock(&vm->lock);
 	/* Rejections before the command is looked at are not copied back. */
-	if ((vm->owner && !(g.def && g.def->mirror_ok)) || !g.def ||
+	if ((sim_vm_owner(vm) && !(g.def && g.def->mirror_ok)) || !g.def ||
 	    g.def->absent == UNKNOWN_TO_KVM) {
 		pthread_mutex_unlock(&vm->lock);
 		return -EINVAL;

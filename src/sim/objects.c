@@ -190,8 +190,8 @@ void sim_vm_put(struct sim_vm *vm)
 	}
 	pthread_mutex_unlock(&sim->lock);
 	/* sev_vm_destroy: a mirror drops its owner; an owner decommissions. */
-	if (vm->owner) {
-		sim_vm_put(vm->owner);
+	if (sim_vm_owner(vm)) {
+		sim_vm_put(sim_vm_owner(vm));
 	} else if (vm->sev_active && vm->handle) {
 		pthread_mutex_lock(&vm->host->psp);
 		sim_guest_decommission(vm->host, vm->handle);

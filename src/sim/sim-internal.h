@@ -141,7 +141,12 @@ struct sim_vm {
 	bool es_active;
 	uint32_t handle;
 	int sev_fd;
-	struct sim_vm *owner;      /* a mirror: the VM it mirrors (a reference) */
+	/*
+	 * A mirror: the VM it mirrors (a reference). Read under the VM's own
+	 * lock by its commands and under the world lock by a move that
+	 * re-parents mirrors, so every access is atomic (sim_vm_owner()).
+	 */
+	struct sim_vm *owner;
 	struct sim_region *regions;
 	size_t nregions;
 };
@@ -269,6 +274,16 @@ void sim_vm_get(struct sim_vm *vm);
 /* Drop a reference; the last one destroys the VM (sev_vm_destroy). */
 void sim_vm_put(struct sim_vm *vm);
 /* The VM of VM fd @fd with a reference taken, or NULL. */
+static inline struct sim_vm *sim_vm_owner(const struct sim_vm *vm)
+{
+	return __atomic_load_n(&vm->owner, __ATOMIC_ACQUIRE);
+}
+
+static inline void sim_vm_set_owner(struct sim_vm *vm, struct sim_vm *owner)
+{
+	__atomic_store_n(&vm->owner, owner, __ATOMIC_RELEASE);
+}
+
 struct sim_vm *sim_vm_get_fd(struct sevmig_sim *sim, int fd);
 uint32_t sim_vm_count(struct sevmig_sim_host *host);
 /* Is the firmware guest of @vm in SENT? Takes the VM and PSP locks. */
