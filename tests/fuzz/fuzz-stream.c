@@ -467,6 +467,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	host_open(&F.dst);
 	if (sevmig_sim_amd_chain(F.sim, F.amd, sizeof(F.amd), &F.amd_len))
 		die("no AMD chain");
+	/* The simulator's root is not AMD's: the source's operator adds it. */
+	if (sevmig_ctx_add_ark(F.src.ctx, F.amd + F.amd_len / 2, F.amd_len / 2, 0))
+		die("the simulator's ARK is refused");
 	F.dst_mem = ram();
 	F.hello_mem = ram();
 	F.hello_vm = source_vm(F.hello_mem, &F.hello_vm_fd, 99);
