@@ -200,7 +200,7 @@ static void hdr_fill(const struct mig_writer *w, unsigned char *h,
 	mig_put64(h + 8, w->seq);
 	mig_put32(h + 16, w->channel);
 	mig_put32(h + 20, w->pass);
-	mig_rec_hdr_seal(h);
+	mig_put32(h + 24, 0);
 	mig_put32(h + 28, 0);
 }
 
@@ -227,6 +227,8 @@ uint32_t mig_writer_commit(struct mig_writer *w)
 	unsigned char *h = w->buf + w->open_off;
 	uint32_t len = mig_get32(h + 4), crc;
 
+	/* Sealed here, not at reserve: whatever was set in between counts. */
+	mig_rec_hdr_seal(h);
 	crc = sevmig_crc32c(0, h, 28);
 	crc = sevmig_crc32c(crc, h + MIG_REC_HDR_LEN, len);
 	mig_put32(h + 28, crc);
@@ -271,6 +273,7 @@ int mig_writer_record(struct mig_writer *w, uint16_t type,
 	if (ret)
 		return ret;
 	hdr_fill(w, h, type, (uint32_t)len);
+	mig_rec_hdr_seal(h);
 	crc = sevmig_crc32c(0, h, 28);
 	for (uint32_t i = 0; i < iovcnt; i++)
 		crc = sevmig_crc32c(crc, iov[i].base, iov[i].len);
