@@ -915,9 +915,11 @@ struct sevmig_stream_info {
  * @return 0 (no damage) or a negative errno.
  *
  * Errors: -EINVAL (NULL, flags, a channel that cannot read), -E2BIG (newer
- *         record with a non-zero tail), -EBADMSG (damage: a malformed,
- *         corrupt or out-of-order record; not a stream), -EPROTO (another
- *         stream version, an unknown required feature), -EPIPE (the data
+ *         record with a non-zero tail), -EBADMSG (damage: a malformed or
+ *         corrupt record, a lost, duplicated or reordered one, fields that
+ *         disagree; not a stream), -EPROTO (another stream version, an
+ *         unknown required feature, a record out of turn such as a page
+ *         after the last pass or anything after COMMIT), -EPIPE (the data
  *         ends inside the header or a record: truncated), -ENOMEM, the
  *         channel's errors. VMM records above 16 MiB (a sender that raised
  *         max_vmm_record) are refused as damage.
