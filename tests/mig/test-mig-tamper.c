@@ -424,10 +424,10 @@ static void test_replay(void **state)
 	const char *env = getenv("SEVMIG_TAMPER_FLIPS");
 	bool all = getenv("SEVMIG_TAMPER_ALL") != NULL;
 	uint64_t target = env ? strtoull(env, NULL, 0) :
-			  mode == SEVMIG_SIM_MODE_KVM ? 2000 : DEFAULT_FLIPS;
+			  mode == SEVMIG_SIM_MODE_KVM ? 1000 : DEFAULT_FLIPS;
 	uint64_t total = 0;
 	struct outcome o;
-	uint32_t left;
+	uint32_t left, skip;
 
 	(void)state;
 	/* The recording is a complete stream, as the inspector sees it. */
@@ -450,8 +450,10 @@ static void test_replay(void **state)
 	assert_int_equal(o.state, SEVMIG_VM_LIVE);
 
 	/* Every bit of every channel header and record header (all bits of
-	 * everything with SEVMIG_TAMPER_ALL). */
-	for (uint32_t i = 0; i < nunits; i++) {
+	 * everything with SEVMIG_TAMPER_ALL); in KVM mode, where a replay
+	 * costs a real VM, only the round-robin sample below. */
+	for (uint32_t i = 0; (all || mode != SEVMIG_SIM_MODE_KVM) && i < nunits;
+	     i++) {
 		const struct unit *u = &units[i];
 		size_t n = all ? u->len : u->type ? 32 : 64;
 
@@ -459,19 +461,21 @@ static void test_replay(void **state)
 			for (unsigned int bit = 0; bit < 8; bit++, total++)
 				flip_one(u, u->off + b, bit);
 	}
-	/* Then payload bits, a unit at a time in turn so that every record
-	 * type gets its share, until the target. */
+	/* Then bits of every unit in turn, so that every record type gets
+	 * its share, until the target: payload bits after the header tier,
+	 * any bit in KVM mode. */
+	skip = mode == SEVMIG_SIM_MODE_KVM ? 0 : 32;
 	left = 0;
 	for (uint32_t i = 0; i < nunits; i++)
-		left += units[i].type && units[i].len > 32;
+		left += units[i].len > skip && (units[i].type || !skip);
 	for (uint32_t i = 0; !all && left && total < target; i = (i + 1) % nunits) {
 		const struct unit *u = &units[i];
 		uint64_t x;
 
-		if (!u->type || u->len <= 32)
+		if (u->len <= skip || (!u->type && skip))
 			continue;
-		x = rng() % (8u * (u->len - 32));
-		flip_one(u, u->off + 32 + x / 8, (unsigned)(x % 8));
+		x = rng() % (8u * (u->len - skip));
+		flip_one(u, u->off + skip + x / 8, (unsigned)(x % 8));
 		total++;
 	}
 	printf("tamper replay: %llu single-bit flips over the %u units of a %zu + %zu byte recording, each detected\n",
