@@ -51,6 +51,8 @@ SEVMIG_RECORD_VER0(struct sevmig_pass_info, SEVMIG_PASS_INFO_SIZE_VER0,
 		   duration_ns);
 SEVMIG_RECORD_VER0(struct sevmig_receive_opts, SEVMIG_RECEIVE_OPTS_SIZE_VER0,
 		   progress_opaque);
+SEVMIG_RECORD_VER0(struct sevmig_stream_info, SEVMIG_STREAM_INFO_SIZE_VER0,
+		   error_offset);
 
 int sevmig_arg_null(const struct sevmig_ctx *ctx, const char *fn,
 		    const char *what)

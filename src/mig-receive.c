@@ -17,7 +17,11 @@
 #include "tracker-priv.h"
 #include "uapi/kvm-abi.h"
 
-enum recv_state { R_NEW, R_RUNNING, R_IN_DOUBT, R_COMMITTED, R_FAILED };
+/* R_IN_DOUBT: ACK sent, no verdict; R_FINISH_PENDING: COMMIT received,
+ * RECEIVE_FINISH failed: both keep the VM INCOMING. */
+enum recv_state {
+	R_NEW, R_RUNNING, R_IN_DOUBT, R_FINISH_PENDING, R_COMMITTED, R_FAILED
+};
 
 struct recv_region {
 	uint64_t gfn, npages;
@@ -408,26 +412,18 @@ static int apply_page(struct rworker *wk, const struct mig_rec *rec)
 {
 	struct sevmig_receive *r = wk->r;
 	bool private = rec->type == MIG_REC_PAGE_PRIVATE;
-	uint32_t fixed = private ? MIG_PAGE_PRIVATE_FIXED : MIG_PAGE_SHARED_FIXED;
-	const unsigned char *pl = rec->payload;
 	const struct recv_region *rg;
+	struct mig_page pg;
 	uint64_t gfn, bit;
 	uint32_t len;
 	unsigned char *hva;
+	int ret;
 
-	if (rec->len < fixed)
-		return sevmig_err(r->ctx, -EBADMSG, "%s: %s of %u bytes",
-				  wk->r->r[wk->index].who, mig_rec_name(rec->type),
-				  rec->len);
-	gfn = mig_get64(pl);
-	len = mig_get32(pl + (private ? 60 : 8));
-	if (rec->len != fixed + len ||
-	    (private ? (!len || len > MIG_PAGE_SIZE || len % 16) :
-		       (len != MIG_PAGE_SIZE || mig_get32(pl + 12))))
-		return sevmig_err(r->ctx, -EBADMSG,
-				  "%s: %s frame 0x%llx: data length %u in a %u-byte record",
-				  r->r[wk->index].who, mig_rec_name(rec->type),
-				  (unsigned long long)gfn, len, rec->len);
+	ret = mig_page_parse(r->ctx, r->r[wk->index].who, rec, &pg);
+	if (ret)
+		return ret;
+	gfn = pg.gfn;
+	len = pg.len;
 	rg = region_of(r, gfn);
 	if (!rg)
 		return sevmig_err(r->ctx, -EBADMSG,
@@ -445,13 +441,12 @@ static int apply_page(struct rworker *wk, const struct mig_rec *rec)
 		struct sevmig_page_xfer x = { .size = sizeof(x) };
 		uint64_t t0 = mig_now_ns();
 		uint32_t fw = 0;
-		int ret;
 
 		x.guest = hva;
 		x.guest_len = len;
-		x.hdr = (void *)(uintptr_t)(pl + 8);
+		x.hdr = (void *)(uintptr_t)pg.hdr;
 		x.hdr_len = SEVMIG_PACKET_HDR_LEN;
-		x.trans = (void *)(uintptr_t)(pl + MIG_PAGE_PRIVATE_FIXED);
+		x.trans = (void *)(uintptr_t)pg.data;
 		x.trans_len = len;
 		ret = sevmig_psp_receive_update_data(r->p, r->vm->vm_fd, &x, &fw);
 		mig_stats_psp(&r->stats, mig_now_ns() - t0, fw);
@@ -467,7 +462,7 @@ static int apply_page(struct rworker *wk, const struct mig_rec *rec)
 				   MIG_REC_HDR_LEN + rec->len, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&r->private_records, 1, __ATOMIC_RELAXED);
 	} else {
-		memcpy(hva, pl + MIG_PAGE_SHARED_FIXED, MIG_PAGE_SIZE);
+		memcpy(hva, pg.data, MIG_PAGE_SIZE);
 		__atomic_add_fetch(&r->stats.pages_shared, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&r->stats.bytes_shared,
 				   MIG_REC_HDR_LEN + rec->len, __ATOMIC_RELAXED);
@@ -487,21 +482,17 @@ static int pass_end(struct rworker *wk, const struct mig_rec *rec)
 {
 	struct sevmig_receive *r = wk->r;
 	struct mig_reader *rd = &r->r[wk->index];
-	uint32_t pass, last;
-	int ret = 0;
+	uint32_t pass = rec->pass, last = 0;
+	uint64_t records = 0;
+	int ret;
 
-	if (rec->len != MIG_PASS_END_LEN)
-		return sevmig_err(r->ctx, -EBADMSG, "%s: PASS_END of %u bytes",
-				  rd->who, rec->len);
-	pass = mig_get32(rec->payload);
-	last = mig_get32(rec->payload + 4);
-	if (pass != rd->pass || last > 1 || mig_get64(rec->payload + 16) ||
-	    mig_get64(rec->payload + 8) != wk->pass_records)
+	ret = mig_pass_end_parse(r->ctx, rd->who, rec, &last, &records);
+	if (ret)
+		return ret;
+	if (records != wk->pass_records)
 		return sevmig_err(r->ctx, -EBADMSG,
-				  "%s: PASS_END says pass %u, %llu records (last %u); this channel is in pass %u and delivered %llu",
-				  rd->who, pass,
-				  (unsigned long long)mig_get64(rec->payload + 8),
-				  last, rd->pass,
+				  "%s: PASS_END says pass %u had %llu page records; %llu arrived",
+				  rd->who, pass, (unsigned long long)records,
 				  (unsigned long long)wk->pass_records);
 	pthread_mutex_lock(&r->bar_lock);
 	if (r->bar_error) {
@@ -636,17 +627,12 @@ static int page_state(struct sevmig_receive *r, const struct mig_rec *rec)
 
 static int vmm_record(struct sevmig_receive *r, const struct mig_rec *rec)
 {
-	uint32_t type;
+	uint32_t type = 0;
 	int ret;
 
-	if (rec->len < MIG_VMM_FIXED)
-		return sevmig_err(r->ctx, -EBADMSG, "VMM record of %u bytes", rec->len);
-	type = mig_get32(rec->payload);
-	if (type < SEVMIG_RECORD_VMM_FIRST || type > SEVMIG_RECORD_VMM_LAST ||
-	    mig_get32(rec->payload + 4))
-		return sevmig_err(r->ctx, -EBADMSG,
-				  "VMM record: type 0x%x outside the VMM range, or reserved bits",
-				  type);
+	ret = mig_vmm_parse(r->ctx, rec, &type);
+	if (ret)
+		return ret;
 	if (!r->record)
 		return sevmig_err(r->ctx, -EPROTO,
 				  "the source sent a VMM record (type 0x%x) and this session has no record callback",
@@ -811,42 +797,84 @@ static int write_ack(struct sevmig_receive *r)
 	return ret ? ret : mig_writer_flush(&r->w0);
 }
 
-/* COMMIT or ABORT from @rd; 0 commit, -EPROTO abort, other errors: doubt. */
+/*
+ * The source's verdict from @rd: 0 with *ret_abort set, or a negative errno
+ * when no verdict could be read (the connection broke, a local error, or
+ * what came is not a well-formed COMMIT or ABORT of this session). After
+ * the ACK only a verdict settles anything: the source may have committed
+ * on that ACK, so every other outcome leaves the session in doubt.
+ */
 static int read_verdict(struct sevmig_receive *r, struct mig_reader *rd,
-			bool *ret_transport)
+			bool *ret_abort)
 {
 	struct mig_rec rec;
 	int ret = mig_reader_next(rd, &rec);
 
-	*ret_transport = false;
-	if (ret == -ENODATA || ret == -EPIPE || ret == -ECONNRESET ||
-	    ret == -ECANCELED || ret == -ENOTCONN) {
-		*ret_transport = true;
-		return ret;
-	}
+	if (ret == -ENODATA)
+		ret = sevmig_err(r->ctx, -EPIPE,
+				 "%s: the stream ended before the source's verdict",
+				 rd->who);
 	if (ret)
 		return ret;
-	if (rec.type == MIG_REC_ABORT)
-		return mig_abort_report(r->ctx, "source", rec.payload, rec.len);
-	if (rec.type != MIG_REC_COMMIT || rec.len != MIG_COMMIT_LEN ||
-	    memcmp(rec.payload, r->session_id, MIG_SESSION_ID_LEN))
-		return sevmig_err(r->ctx, -EPROTO,
-				  "%s where this session's COMMIT belongs",
-				  mig_rec_name(rec.type));
-	return 0;
+	if ((rec.type == MIG_REC_COMMIT || rec.type == MIG_REC_ABORT) &&
+	    rec.len >= MIG_SESSION_ID_LEN &&
+	    !memcmp(rec.payload, r->session_id, MIG_SESSION_ID_LEN)) {
+		if (rec.type == MIG_REC_COMMIT && rec.len == MIG_COMMIT_LEN) {
+			*ret_abort = false;
+			return 0;
+		}
+		if (rec.type == MIG_REC_ABORT) {
+			/* -EPROTO: a well-formed ABORT, its words logged. */
+			ret = mig_abort_report(r->ctx, "source", rec.payload,
+					       rec.len);
+			*ret_abort = ret == -EPROTO;
+			return *ret_abort ? 0 : ret;
+		}
+	}
+	return sevmig_err(r->ctx, -EBADMSG,
+			  "%s: %s (%u bytes) where this session's COMMIT or ABORT belongs",
+			  rd->who, mig_rec_name(rec.type), rec.len);
+}
+
+/* No verdict after the ACK: keep the VM INCOMING until one arrives. */
+static int in_doubt(struct sevmig_receive *r, const char *fn, int why)
+{
+	r->state = R_IN_DOUBT;
+	phase(r, SEVMIG_MIG_IN_DOUBT);
+	return sevmig_err(r->ctx, -ENOTCONN,
+			  "%s: no verdict from the source after the acknowledgement (%s): it may or may not have committed; keep this VM and ask the source (sevmig_receive_resolve())",
+			  fn, sevmig_strerror(why));
 }
 
 static int finish(struct sevmig_receive *r, uint32_t *ret_fw_error)
 {
+	struct sevmig_guest_status gs = { .size = sizeof(gs) };
 	uint64_t t0 = mig_now_ns();
 	uint32_t fw = 0;
 	int ret;
 
 	ret = sevmig_psp_receive_finish(r->p, r->vm->vm_fd, &fw);
 	mig_stats_psp(&r->stats, mig_now_ns() - t0, fw);
+	/*
+	 * The source committed: the guest exists only here now, so never
+	 * discard it. A RECEIVE_FINISH whose answer was lost after it ran
+	 * left the guest RUNNING; one that did not run may be retried.
+	 */
+	if (ret && !sevmig_psp_guest_status(r->p, r->vm->vm_fd, &gs, NULL) &&
+	    gs.state == SEVMIG_GUEST_RUNNING) {
+		sevmig_log(r->ctx, SEVMIG_LOG_WARNING,
+			   "RECEIVE_FINISH reported %s, but the guest is RUNNING: it finished",
+			   sevmig_strerror(ret));
+		ret = 0;
+	}
 	if (ret) {
 		sevmig_put_fw(ret_fw_error, fw);
-		return recv_fail(r, ret, fw, "RECEIVE_FINISH failed on the destination");
+		mig_stats_fail(&r->stats, ret, fw);
+		r->state = R_FINISH_PENDING;
+		phase(r, SEVMIG_MIG_IN_DOUBT);
+		return sevmig_err(r->ctx, ret,
+				  "RECEIVE_FINISH failed after the source committed (%s): the guest exists only here; keep this VM and retry with sevmig_receive_resolve()",
+				  fw ? sevmig_fw_strerror(fw) : sevmig_strerror(ret));
 	}
 	__atomic_store_n(&r->vm->migration_control, r->end.migration_control,
 			 __ATOMIC_RELEASE);
@@ -866,7 +894,7 @@ SEVMIG_EXPORT int sevmig_receive_run(struct sevmig_receive *r,
 	struct mig_chan_hdr h;
 	struct mig_rec rec;
 	uint32_t fw = 0;
-	bool transport;
+	bool abort = false;
 	int ret;
 
 	if (!r)
@@ -976,20 +1004,22 @@ SEVMIG_EXPORT int sevmig_receive_run(struct sevmig_receive *r,
 	/* Everything checked: acknowledge, then wait for the verdict. */
 	phase(r, SEVMIG_MIG_AWAIT_COMMIT);
 	if (r->commit_mode == SEVMIG_COMMIT_ACK) {
+		/*
+		 * Once the ACK was tried, the source may hold it (a write can
+		 * fail after its bytes left): never ABORT after that, and
+		 * never send the ACK later either. Only the verdict settles it.
+		 */
 		ret = write_ack(r);
-		if (ret)
-			return recv_fail(r, ret, 0, "the destination could not acknowledge");
+		if (ret) {
+			r->w0.len = 0;
+			return in_doubt(r, __func__, ret);
+		}
 	}
-	ret = read_verdict(r, &r->r[0], &transport);
-	if (ret && transport) {
-		r->state = R_IN_DOUBT;
-		phase(r, SEVMIG_MIG_IN_DOUBT);
-		return sevmig_err(r->ctx, -ENOTCONN,
-				  "%s: contact with the source was lost after the acknowledgement: it may or may not have committed; keep this VM and ask the source (sevmig_receive_resolve())",
-				  __func__);
-	}
+	ret = read_verdict(r, &r->r[0], &abort);
 	if (ret)
-		return recv_fail(r, ret, 0, "the destination got no COMMIT");
+		return in_doubt(r, __func__, ret);
+	if (abort)
+		return recv_fail(r, -EPROTO, 0, "the source aborted after the acknowledgement");
 	return finish(r, ret_fw_error);
 }
 
@@ -999,11 +1029,13 @@ SEVMIG_EXPORT int sevmig_receive_resolve(struct sevmig_receive *r,
 {
 	struct mig_chan_hdr h;
 	struct mig_reader rd;
-	bool transport;
+	bool abort = false;
 	int ret;
 
 	if (!r)
 		return -EINVAL;
+	if (r->state == R_FINISH_PENDING)
+		return finish(r, ret_fw_error);	/* the verdict was COMMIT */
 	if (!channel)
 		return sevmig_arg_null(r->ctx, __func__, "channel");
 	if (r->state != R_IN_DOUBT)
@@ -1020,12 +1052,12 @@ SEVMIG_EXPORT int sevmig_receive_resolve(struct sevmig_receive *r,
 		ret = sevmig_err(r->ctx, -EPROTO,
 				 "%s: the verdict is for another session", __func__);
 	if (!ret)
-		ret = read_verdict(r, &rd, &transport);
+		ret = read_verdict(r, &rd, &abort);
 	mig_reader_fini(&rd);
-	if (ret && (transport || ret == -EBADMSG))
-		return ret;	/* still in doubt: try again */
 	if (ret)
-		return recv_fail(r, ret, 0, "the source's verdict is ABORT");
+		return ret;	/* still in doubt: try again */
+	if (abort)
+		return recv_fail(r, -EPROTO, 0, "the source's verdict is ABORT");
 	return finish(r, ret_fw_error);
 }
 
@@ -1093,6 +1125,7 @@ SEVMIG_EXPORT int sevmig_hello_export(struct sevmig_platform *p,
 	mig_put16(out + MIG_CHAN_HDR_LEN, MIG_REC_HELLO);
 	mig_put32(out + MIG_CHAN_HDR_LEN + 4, (uint32_t)plen);
 	mig_put32(out + MIG_CHAN_HDR_LEN + 20, 1);
+	mig_rec_hdr_seal(out + MIG_CHAN_HDR_LEN);
 	crc = sevmig_crc32c(0, out + MIG_CHAN_HDR_LEN, 28);
 	crc = sevmig_crc32c(crc, out + MIG_CHAN_HDR_LEN + MIG_REC_HDR_LEN, plen);
 	mig_put32(out + MIG_CHAN_HDR_LEN + 28, crc);

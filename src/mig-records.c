@@ -277,6 +277,71 @@ int mig_end_parse(const struct sevmig_ctx *ctx, const unsigned char *pl,
 	return 0;
 }
 
+/* ---- page records, PASS_END, VMM records ---- */
+
+int mig_page_parse(const struct sevmig_ctx *ctx, const char *who,
+		   const struct mig_rec *rec, struct mig_page *pg)
+{
+	bool private = rec->type == MIG_REC_PAGE_PRIVATE;
+	uint32_t fixed = private ? MIG_PAGE_PRIVATE_FIXED : MIG_PAGE_SHARED_FIXED;
+	const unsigned char *pl = rec->payload;
+
+	if (rec->len < fixed)
+		return sevmig_err(ctx, -EBADMSG, "%s: %s of %u bytes", who,
+				  mig_rec_name(rec->type), rec->len);
+	pg->gfn = mig_get64(pl);
+	pg->len = mig_get32(pl + (private ? 60 : 8));
+	if (rec->len != fixed + pg->len ||
+	    (private ? (!pg->len || pg->len > MIG_PAGE_SIZE || pg->len % 16) :
+		       (pg->len != MIG_PAGE_SIZE || mig_get32(pl + 12))))
+		return sevmig_err(ctx, -EBADMSG,
+				  "%s: %s frame 0x%llx: data length %u in a %u-byte record",
+				  who, mig_rec_name(rec->type),
+				  (unsigned long long)pg->gfn, pg->len, rec->len);
+	pg->hdr = private ? pl + 8 : NULL;
+	pg->data = pl + fixed;
+	return 0;
+}
+
+int mig_pass_end_parse(const struct sevmig_ctx *ctx, const char *who,
+		       const struct mig_rec *rec, uint32_t *ret_last,
+		       uint64_t *ret_records)
+{
+	uint32_t pass, last;
+
+	if (rec->len != MIG_PASS_END_LEN)
+		return sevmig_err(ctx, -EBADMSG, "%s: PASS_END of %u bytes", who,
+				  rec->len);
+	pass = mig_get32(rec->payload);
+	last = mig_get32(rec->payload + 4);
+	if (pass != rec->pass || last > 1 || mig_get64(rec->payload + 16))
+		return sevmig_err(ctx, -EBADMSG,
+				  "%s: PASS_END says pass %u (last %u, reserved 0x%llx) in pass %u",
+				  who, pass, last,
+				  (unsigned long long)mig_get64(rec->payload + 16),
+				  rec->pass);
+	*ret_last = last;
+	*ret_records = mig_get64(rec->payload + 8);
+	return 0;
+}
+
+int mig_vmm_parse(const struct sevmig_ctx *ctx, const struct mig_rec *rec,
+		  uint32_t *ret_type)
+{
+	uint32_t type;
+
+	if (rec->len < MIG_VMM_FIXED)
+		return sevmig_err(ctx, -EBADMSG, "VMM record of %u bytes", rec->len);
+	type = mig_get32(rec->payload);
+	if (type < SEVMIG_RECORD_VMM_FIRST || type > SEVMIG_RECORD_VMM_LAST ||
+	    mig_get32(rec->payload + 4))
+		return sevmig_err(ctx, -EBADMSG,
+				  "VMM record: type 0x%x outside the VMM range, or reserved bits",
+				  type);
+	*ret_type = type;
+	return 0;
+}
+
 /* ---- ABORT ---- */
 
 int mig_abort_write(struct mig_writer *w, const uint8_t *session_id, int err,
@@ -300,19 +365,31 @@ int mig_abort_write(struct mig_writer *w, const uint8_t *session_id, int err,
 	return mig_writer_flush(w);
 }
 
+int mig_abort_parse(const struct sevmig_ctx *ctx, const unsigned char *pl,
+		    uint32_t len, int32_t *ret_err, uint32_t *ret_text_len)
+{
+	uint32_t n;
+
+	if (len < MIG_ABORT_FIXED)
+		return sevmig_err(ctx, -EBADMSG, "ABORT: %u bytes", len);
+	n = mig_get32(pl + 20);
+	if (n > MIG_ABORT_TEXT_MAX || len != MIG_ABORT_FIXED + n)
+		return sevmig_err(ctx, -EBADMSG, "ABORT: text of %u bytes in %u",
+				  n, len);
+	*ret_err = (int32_t)mig_get32(pl + 16);
+	*ret_text_len = n;
+	return 0;
+}
+
 int mig_abort_report(const struct sevmig_ctx *ctx, const char *side,
 		     const unsigned char *pl, uint32_t len)
 {
 	uint32_t n;
 	int32_t err;
+	int ret = mig_abort_parse(ctx, pl, len, &err, &n);
 
-	if (len < MIG_ABORT_FIXED)
-		return sevmig_err(ctx, -EBADMSG, "ABORT: %u bytes", len);
-	err = (int32_t)mig_get32(pl + 16);
-	n = mig_get32(pl + 20);
-	if (n > MIG_ABORT_TEXT_MAX || len != MIG_ABORT_FIXED + n)
-		return sevmig_err(ctx, -EBADMSG, "ABORT: text of %u bytes in %u",
-				  n, len);
+	if (ret)
+		return ret;
 	/* The peer's words are data: print only printable ASCII of them. */
 	{
 		char text[MIG_ABORT_TEXT_MAX + 1];

@@ -376,6 +376,16 @@ static int ended(const struct sevmig_send *s, const char *fn)
 			  what[s->state]);
 }
 
+/* The firmware's state of the guest (SEVMIG_GUEST_*), 0 when unknown. */
+static uint32_t guest_state(struct sevmig_send *s)
+{
+	struct sevmig_guest_status gs = { .size = sizeof(gs) };
+
+	if (sevmig_psp_guest_status(s->p, s->vm->vm_fd, &gs, NULL))
+		return 0;
+	return gs.state;
+}
+
 /* ---- handshake ---- */
 
 static int read_hello(struct sevmig_send *s, struct mig_hello *h)
@@ -588,6 +598,10 @@ SEVMIG_EXPORT int sevmig_send_begin(struct sevmig_send *s, uint64_t *ret_reasons
 	if (!ret && slen != SEVMIG_SESSION_LEN)
 		ret = sevmig_err(s->ctx, -EPROTO, "SEND_START: a %zu-byte session",
 				 slen);
+	/* A SEND_START whose answer was lost may have run: the guest is then
+	 * SUPDATE and needs SEND_CANCEL to run normally again. */
+	if (ret && guest_state(s) != SEVMIG_GUEST_RUNNING)
+		s->send_started = true;
 	if (ret) {
 		sevmig_put_fw(ret_fw_error, fw);
 		return send_fail(s, ret, fw, "SEND_START failed on the source");
@@ -1222,6 +1236,14 @@ SEVMIG_EXPORT int sevmig_send_commit(struct sevmig_send *s, uint32_t *ret_fw_err
 
 		ret = sevmig_psp_send_finish(s->p, s->vm->vm_fd, &fw);
 		mig_stats_psp(&s->stats, mig_now_ns() - t0, fw);
+	}
+	/* A SEND_FINISH whose answer was lost after it ran left the guest
+	 * SENT: the destination owns it, so this is a commit. */
+	if (ret && guest_state(s) == SEVMIG_GUEST_SENT) {
+		sevmig_log(s->ctx, SEVMIG_LOG_WARNING,
+			   "SEND_FINISH reported %s, but the guest is SENT: it finished",
+			   sevmig_strerror(ret));
+		ret = 0;
 	}
 	if (ret) {
 		sevmig_put_fw(ret_fw_error, fw);

@@ -100,6 +100,26 @@ void mig_end_encode(const struct mig_end *e, unsigned char *out);
 int mig_end_parse(const struct sevmig_ctx *ctx, const unsigned char *pl,
 		  uint32_t len, struct mig_end *e);
 
+/* Page records (PAGE_PRIVATE, PAGE_SHARED): their fields, checked. */
+struct mig_page {
+	uint64_t gfn;
+	uint32_t len;			/* data bytes */
+	const unsigned char *hdr;	/* private: the PSP packet header */
+	const unsigned char *data;
+};
+int mig_page_parse(const struct sevmig_ctx *ctx, const char *who,
+		   const struct mig_rec *rec, struct mig_page *pg);
+/* PASS_END: its pass must be the record's own; *ret_records its count. */
+int mig_pass_end_parse(const struct sevmig_ctx *ctx, const char *who,
+		       const struct mig_rec *rec, uint32_t *ret_last,
+		       uint64_t *ret_records);
+/* A VMM record's type, in the VMM range, reserved word 0. */
+int mig_vmm_parse(const struct sevmig_ctx *ctx, const struct mig_rec *rec,
+		  uint32_t *ret_type);
+/* ABORT's fields (-EBADMSG logged when malformed; nothing else logged). */
+int mig_abort_parse(const struct sevmig_ctx *ctx, const unsigned char *pl,
+		    uint32_t len, int32_t *ret_err, uint32_t *ret_text_len);
+
 /* ABORT: write one (best effort), or say what a received one says. */
 int mig_abort_write(struct mig_writer *w, const uint8_t *session_id, int err,
 		    const char *why);

@@ -227,6 +227,8 @@ uint32_t mig_writer_commit(struct mig_writer *w)
 	unsigned char *h = w->buf + w->open_off;
 	uint32_t len = mig_get32(h + 4), crc;
 
+	/* Sealed here, not at reserve: whatever was set in between counts. */
+	mig_rec_hdr_seal(h);
 	crc = sevmig_crc32c(0, h, 28);
 	crc = sevmig_crc32c(crc, h + MIG_REC_HDR_LEN, len);
 	mig_put32(h + 28, crc);
@@ -271,6 +273,7 @@ int mig_writer_record(struct mig_writer *w, uint16_t type,
 	if (ret)
 		return ret;
 	hdr_fill(w, h, type, (uint32_t)len);
+	mig_rec_hdr_seal(h);
 	crc = sevmig_crc32c(0, h, 28);
 	for (uint32_t i = 0; i < iovcnt; i++)
 		crc = sevmig_crc32c(crc, iov[i].base, iov[i].len);
@@ -367,16 +370,17 @@ again:
 	rec->pass = mig_get32(h + 20);
 	rec->crc = mig_get32(h + 28);
 	max = mig_rec_max_payload(rec->type, r->max_vmm);
+	/* First: no field of a damaged header is trusted, least of all the
+	 * length, which would have the reader wait for bytes never sent. */
+	if (mig_get32(h + 24) != sevmig_crc32c(0, h, 24))
+		return sevmig_err(r->ctx, -EBADMSG,
+				  "%s: record %llu: header checksum mismatch (a damaged record header)",
+				  r->who, (unsigned long long)r->seq);
 	if (rec->flags & ~MIG_REC_F_OPTIONAL)
 		return sevmig_err(r->ctx, -EBADMSG,
 				  "%s: record %llu (%s): unknown flags 0x%x",
 				  r->who, (unsigned long long)r->seq,
 				  mig_rec_name(rec->type), rec->flags);
-	if (mig_get32(h + 24))
-		return sevmig_err(r->ctx, -EBADMSG,
-				  "%s: record %llu (%s): reserved field is not zero",
-				  r->who, (unsigned long long)r->seq,
-				  mig_rec_name(rec->type));
 	if (!max && !(rec->flags & MIG_REC_F_OPTIONAL))
 		return sevmig_err(r->ctx, -EBADMSG,
 				  "%s: record %llu: unknown type 0x%x",

@@ -85,6 +85,12 @@ static inline uint64_t mig_get64(const void *p)
 
 const char *mig_rec_name(uint32_t type);
 
+/* A record header's own check: CRC32C of bytes 0..23 at offset 24. */
+static inline void mig_rec_hdr_seal(unsigned char *h)
+{
+	mig_put32(h + 24, sevmig_crc32c(0, h, 24));
+}
+
 /* Digest of a channel direction: FNV-1a 64 over the record headers. */
 #define MIG_DIGEST_INIT 0xcbf29ce484222325ull
 uint64_t mig_digest(uint64_t d, const void *hdr);

@@ -677,12 +677,16 @@ SEVMIG_WARN_UNUSED int sevmig_receive_new(struct sevmig_vm *vm,
  * Every byte of the stream is untrusted: lengths, counts, frame numbers,
  * versions and checksums are checked before anything is applied, memory
  * stays bounded whatever the stream claims, and the log names the record
- * and field that failed. On any error before the commit the session sends
+ * and field that failed. On any error before the ACK the session sends
  * ABORT (best effort), the handle is DEAD, and the VMM discards the VM.
+ * Once the ACK was written (or tried: the source may hold it) only the
+ * source's verdict decides: without one the phase is IN_DOUBT and the VM
+ * is kept INCOMING until sevmig_receive_resolve() settles it.
  *
  * @receive:      the session.
  * @ret_fw_error: optional; firmware status when a command refused.
- * @return 0 (run the guest) or a negative errno (discard the VM).
+ * @return 0 (run the guest) or a negative errno (discard the VM, unless
+ *         the session's phase is SEVMIG_MIG_IN_DOUBT).
  *
  * Errors: -EINVAL (NULL @receive), -EBADMSG (a malformed, corrupt,
  *         duplicated or reordered stream; the log says where), -EPIPE (the
@@ -690,14 +694,17 @@ SEVMIG_WARN_UNUSED int sevmig_receive_new(struct sevmig_vm *vm,
  *         -EPROTO (out-of-turn records, an unknown required feature, the
  *         source aborted: its words are logged), -EPERM (START does not fit
  *         this VM: policy, RAM layout, plumbing), -EMSGSIZE (a VMM record
- *         above max_vmm_record), -ENOTCONN (contact lost after ACK: phase
- *         IN_DOUBT, the VM is kept INCOMING; see sevmig_receive_resolve()),
- *         -EIO (firmware status), -ENOMEM (the RAM map START describes),
- *         -EAGAIN (the reader thread of a channel could not be started),
- *         -EALREADY, the channel's errors, the record callback's error, the
- *         common errors of the raw guest commands (psp.h), and for the
- *         HELLO the errors of sevmig_platform_pdh_export() and
- *         sevmig_platform_status().
+ *         above max_vmm_record), -ENOTCONN (no verdict after the ACK: the
+ *         connection broke, a local error, or what came is no well-formed
+ *         COMMIT or ABORT of this session; phase IN_DOUBT, the VM is kept
+ *         INCOMING; see sevmig_receive_resolve()), -EIO (firmware status;
+ *         a RECEIVE_FINISH that fails after the source's COMMIT also leaves
+ *         the phase IN_DOUBT and the VM INCOMING: the guest exists only
+ *         here), -ENOMEM (the RAM map START describes), -EAGAIN (the reader
+ *         thread of a channel could not be started), -EALREADY, the
+ *         channel's errors, the record callback's error, the common errors
+ *         of the raw guest commands (psp.h), and for the HELLO the errors
+ *         of sevmig_platform_pdh_export() and sevmig_platform_status().
  * Firmware: PDH_CERT_EXPORT, PLATFORM_STATUS, KVM_SEV_INIT, RECEIVE_START,
  *         RECEIVE_UPDATE_DATA (a MAC failure on tampered packets),
  *         RECEIVE_FINISH.
@@ -709,20 +716,26 @@ SEVMIG_WARN_UNUSED int sevmig_receive_run(struct sevmig_receive *receive,
 /**
  * sevmig_receive_resolve() - settle a session left in doubt.
  *
- * After sevmig_receive_run() returned -ENOTCONN (contact lost after ACK),
- * reads the source's verdict from a fresh channel (sevmig_send_resolve()
- * on the source): COMMIT finishes the migration as sevmig_receive_run()
- * would (return 0: run the guest), ABORT discards it.
+ * After sevmig_receive_run() returned -ENOTCONN (no verdict after the
+ * ACK), reads the source's verdict from a fresh channel
+ * (sevmig_send_resolve() on the source): COMMIT finishes the migration as
+ * sevmig_receive_run() would (return 0: run the guest), ABORT discards it.
+ * Anything else (a broken channel, a malformed verdict, one for another
+ * session) leaves the session in doubt: call again with another channel.
+ * After a RECEIVE_FINISH that failed following the COMMIT, it retries
+ * RECEIVE_FINISH and reads nothing (@channel may be NULL).
  *
  * @receive:      the session, phase IN_DOUBT.
  * @channel:      a new channel from the source (reads).
  * @ret_fw_error: optional; firmware status of RECEIVE_FINISH.
- * @return 0 (run the guest) or a negative errno (discard the VM).
+ * @return 0 (run the guest) or a negative errno (discard the VM, unless
+ *         the phase is still SEVMIG_MIG_IN_DOUBT).
  *
- * Errors: -EINVAL (NULL), -EPROTO (not in doubt; the verdict is ABORT; a
- *         verdict for another session), -EBADMSG (a malformed or corrupt
- *         verdict: still in doubt, call again), -EIO (RECEIVE_FINISH
- *         refused), -ENOMEM, the channel's errors.
+ * Errors: -EINVAL (NULL), -EPROTO (not in doubt; the verdict is ABORT: the
+ *         VM is DEAD; a verdict for another session: still in doubt),
+ *         -EBADMSG (a malformed or corrupt verdict: still in doubt, call
+ *         again), -EIO (RECEIVE_FINISH refused: still in doubt), -ENOMEM,
+ *         the channel's errors (still in doubt).
  * Firmware: RECEIVE_FINISH.
  * Context: the VMM's migration thread.
  */
@@ -778,6 +791,176 @@ SEVMIG_WARN_UNUSED int sevmig_hello_export(struct sevmig_platform *platform,
 					   size_t amd_chain_len, void *buf,
 					   size_t size, size_t *ret_len,
 					   uint32_t *ret_fw_error);
+
+/* ======================================================================
+ * Inspecting a saved stream
+ * ====================================================================== */
+
+/* Record types of the stream (docs/stream.md, "Record types"). */
+enum sevmig_stream_record {
+	SEVMIG_STREAM_HELLO = 1,
+	SEVMIG_STREAM_START = 2,
+	SEVMIG_STREAM_PAGE_PRIVATE = 3,
+	SEVMIG_STREAM_PAGE_SHARED = 4,
+	SEVMIG_STREAM_PASS_END = 5,
+	SEVMIG_STREAM_PAGE_STATE = 6,
+	SEVMIG_STREAM_VMM = 7,
+	SEVMIG_STREAM_END = 8,
+	SEVMIG_STREAM_ACK = 9,
+	SEVMIG_STREAM_COMMIT = 10,
+	SEVMIG_STREAM_ABORT = 11,
+};
+
+/* struct sevmig_stream_info.seen */
+#define SEVMIG_STREAM_SEEN_HELLO     (1u << 0)
+#define SEVMIG_STREAM_SEEN_START     (1u << 1)
+#define SEVMIG_STREAM_SEEN_LAST_PASS (1u << 2) /* a PASS_END saying "last" */
+#define SEVMIG_STREAM_SEEN_END       (1u << 3)
+#define SEVMIG_STREAM_SEEN_ACK       (1u << 4)
+#define SEVMIG_STREAM_SEEN_COMMIT    (1u << 5)
+#define SEVMIG_STREAM_SEEN_ABORT     (1u << 6)
+/*
+ * Everything this channel direction carries in a finished migration: on
+ * channel 0 from the source START, the last pass, END and COMMIT; on the
+ * other channels from the source the last pass; from the destination
+ * HELLO and ACK. Never with an ABORT.
+ */
+#define SEVMIG_STREAM_COMPLETE       (1u << 7)
+
+/**
+ * struct sevmig_stream_info - what one channel direction of a stream holds.
+ *
+ * Filled by sevmig_stream_inspect() up to the end of the data or up to the
+ * first damage. Fields of records that did not occur are 0.
+ *
+ * @size:             in: sizeof(); out: bytes written.
+ * @seen:             SEVMIG_STREAM_SEEN_* and SEVMIG_STREAM_COMPLETE.
+ * @version:          the channel header's stream version (0: no header).
+ * @direction:        1 source to destination, 2 destination to source.
+ * @channel:          the channel index of the header.
+ * @nr_channels:      the number of channels the header says.
+ * @required_features, @optional_features: the header's feature bits.
+ * @session_id:       the header's session id (zero from a destination).
+ * @bytes:            bytes of the valid part: the header and whole records.
+ * @records:          whole valid records.
+ * @records_by_type:  [t] records of type t (enum sevmig_stream_record);
+ *                    [0] OPTIONAL records of unknown types, skipped.
+ * @pages_private:    PAGE_PRIVATE records.
+ * @pages_shared:     PAGE_SHARED records.
+ * @passes:           PASS_END records.
+ * @commit_mode:      START's SEVMIG_COMMIT_* (0 without START).
+ * @guest_policy:     START's guest policy.
+ * @ram_regions:      START's RAM regions.
+ * @ram_bytes:        START's RAM, all regions.
+ * @shared_frames:    frames shared in the page-state map (PAGE_STATE).
+ * @migration_control: END's MSR_KVM_MIGRATION_CONTROL.
+ * @fw_api_major, @fw_api_minor, @fw_build: HELLO's firmware version.
+ * @abort_errno:      an ABORT's errno (negative).
+ * @digest:           the digest of this channel direction's records, END
+ *                    excluded (docs/stream.md): compare with another
+ *                    channel's @end_digests entry.
+ * @end_records, @end_digests: END's per-channel record counts and digests
+ *                    (END is on channel 0: this is how the other channels'
+ *                    files are checked against it).
+ * @error:            0, or the negative errno of the damage.
+ * @error_type:       the type the damaged record's header says (0: the
+ *                    channel header).
+ * @error_record:     the damaged record's sequence number (its index).
+ * @error_offset:     the byte offset where the damaged record (or the
+ *                    channel header) starts.
+ */
+struct sevmig_stream_info {
+	uint32_t size;
+	uint32_t seen;
+	uint32_t version;
+	uint32_t direction;
+	uint32_t channel;
+	uint32_t nr_channels;
+	uint64_t required_features;
+	uint64_t optional_features;
+	uint8_t session_id[16];
+	uint64_t bytes;
+	uint64_t records;
+	uint64_t records_by_type[12];
+	uint64_t pages_private;
+	uint64_t pages_shared;
+	uint32_t passes;
+	uint32_t commit_mode;
+	uint32_t guest_policy;
+	uint32_t ram_regions;
+	uint64_t ram_bytes;
+	uint64_t shared_frames;
+	uint64_t migration_control;
+	uint32_t fw_api_major;
+	uint32_t fw_api_minor;
+	uint32_t fw_build;
+	int32_t abort_errno;
+	uint64_t digest;
+	uint64_t end_records[16];
+	uint64_t end_digests[16];
+	int32_t error;
+	uint32_t error_type;
+	uint64_t error_record;
+	uint64_t error_offset;
+};
+#define SEVMIG_STREAM_INFO_SIZE_VER0 528u
+
+/**
+ * sevmig_stream_inspect() - walk one channel direction of a saved stream.
+ *
+ * Reads @channel to its end (a file a SEVMIG_COMMIT_FLUSH session wrote,
+ * one per channel, or a captured HELLO) and checks what can be checked
+ * without firmware and without the other channels: the channel header
+ * (magic, version, length, features, checksum), every record's header
+ * check, type, flags, length bound, sequence, channel, pass and checksum,
+ * and each record's fields and place: START first on channel 0 and HELLO
+ * first from a destination; page records with valid lengths, inside
+ * START's RAM, each frame at most once per pass, every frame in pass 1
+ * when the stream has one channel (for RAM up to 512 GiB); PASS_END
+ * counts; the page-state map tiling START's RAM in order; END after the
+ * last pass with its counts and digest equal to channel 0's (and, with
+ * one channel, its totals and shared frames); COMMIT with the session id;
+ * nothing after COMMIT, ACK or ABORT. Private page contents are not
+ * checked (only the PSP can).
+ *
+ * A stream that ends cleanly between records is not damaged: @info says
+ * how far it got (SEVMIG_STREAM_COMPLETE or not). Damage stops the walk:
+ * the call returns its errno, @info describes the valid part and the
+ * damage (error fields), and the log names the record and the field.
+ *
+ * @ctx:     the context (logging).
+ * @channel: a channel that reads (e.g. sevmig_channel_from_fds(ctx, fd,
+ *           -1, ...) on the file).
+ * @info:    record to fill; set ->size first. Filled on damage too.
+ * @flags:   must be 0.
+ * @return 0 (no damage) or a negative errno.
+ *
+ * Errors: -EINVAL (NULL, flags, a channel that cannot read), -E2BIG (newer
+ *         record with a non-zero tail), -EBADMSG (damage: a malformed or
+ *         corrupt record, a lost, duplicated or reordered one, fields that
+ *         disagree; not a stream), -EPROTO (another stream version, an
+ *         unknown required feature, a record out of turn such as a page
+ *         after the last pass or anything after COMMIT), -EPIPE (the data
+ *         ends inside the header or a record: truncated), -ENOMEM, the
+ *         channel's errors. VMM records above 16 MiB (a sender that raised
+ *         max_vmm_record) are refused as damage.
+ * Firmware: not reached.
+ * Context: any thread; memory stays bounded whatever the stream says.
+ */
+SEVMIG_WARN_UNUSED int sevmig_stream_inspect(struct sevmig_ctx *ctx,
+					     struct sevmig_channel *channel,
+					     struct sevmig_stream_info *info,
+					     uint32_t flags);
+
+/**
+ * sevmig_stream_record_name() - "START", "PAGE_PRIVATE", ... for a type.
+ *
+ * @type: a record type (enum sevmig_stream_record).
+ * @return a static string; "unknown record" for other values.
+ *
+ * Errors: none. Firmware: not reached. Context: any thread.
+ */
+const char *sevmig_stream_record_name(uint32_t type);
 
 #ifdef __cplusplus
 }

@@ -44,26 +44,17 @@ struct cpuid_table {
 	struct kvm_cpuid_entry2 e[2];
 };
 
-static void side_setup(struct mt *t, struct mt_side *s, size_t pages)
+void mt_vm_open(struct mt_side *s)
 {
-	struct sevmig_ctx_opts co = { .size = sizeof(co), .log = side_log,
-				      .log_opaque = s,
-				      .log_level = SEVMIG_LOG_DEBUG };
 	struct sevmig_vm_opts vo = { .size = sizeof(vo), .phys_bits = 40 };
 	struct cpuid_table c;
 
-	pthread_mutex_init(&s->log_lock, NULL);
-	th_open(&s->h, t->sim, NULL);
-	co.sys = &s->h.ops;
-	assert_int_equal(sevmig_ctx_new(&co, &s->ctx), 0);
-	assert_int_equal(sevmig_platform_from_fd(s->ctx, s->h.sev, 0, &s->p), 0);
 	s->vm_fd = th_vm(&s->h, 0);
-	s->pages = pages;
-	s->mem = th_pages(pages);
 	vo.vm_fd = s->vm_fd;
 	vo.platform = s->p;
 	assert_int_equal(sevmig_vm_new(s->ctx, &vo, &s->vm), 0);
-	assert_int_equal(sevmig_vm_ram_add(s->vm, 0, pages * 4096, s->mem, 0), 0);
+	assert_int_equal(sevmig_vm_ram_add(s->vm, 0, s->pages * 4096, s->mem, 0),
+			 0);
 	assert_int_equal(sevmig_vm_enable_exits(s->vm, 0, 0, 0), 0);
 	assert_int_equal(sevmig_vm_set_msr_filter(s->vm, NULL, 0), 0);
 	memset(&c, 0, sizeof(c));
@@ -75,26 +66,75 @@ static void side_setup(struct mt *t, struct mt_side *s, size_t pages)
 	c.e[0].edx = 0x4du;
 	c.e[1].function = 0x40000001;
 	assert_int_equal(sevmig_vm_cpuid_apply(s->vm, &c, 0), 1);
+}
+
+void mt_vm_close(struct mt_side *s)
+{
+	sevmig_vm_free(s->vm);
+	s->vm = NULL;
+	s->h.ops.close(s->h.ops.opaque, s->vm_fd);
+	s->vm_fd = -1;
+}
+
+static void side_setup(struct mt *t, struct mt_side *s, size_t pages,
+		       const struct th *host, const struct sevmig_sys_ops *sys)
+{
+	struct sevmig_ctx_opts co = { .size = sizeof(co), .log = side_log,
+				      .log_opaque = s,
+				      .log_level = SEVMIG_LOG_DEBUG };
+
+	pthread_mutex_init(&s->log_lock, NULL);
+	if (host)
+		s->h = *host;
+	else
+		th_open(&s->h, t->sim, NULL);
+	co.sys = sys ? sys : &s->h.ops;
+	assert_int_equal(sevmig_ctx_new(&co, &s->ctx), 0);
+	assert_int_equal(sevmig_platform_from_fd(s->ctx, s->h.sev, 0, &s->p), 0);
+	s->pages = pages;
+	s->mem = th_pages(pages);
+	mt_vm_open(s);
 	for (uint32_t i = 0; i < MT_MAX_CH; i++)
 		s->fd[i] = -1;
 }
 
-void mt_setup(struct mt *t, uint32_t mode, size_t pages, uint32_t nch)
+void mt_world_new(struct mt_world *w, uint32_t mode)
 {
-	memset(t, 0, sizeof(*t));
-	t->sim = th_world(mode);
+	memset(w, 0, sizeof(*w));
+	w->sim = th_world(mode);
+	th_open(&w->src, w->sim, NULL);
+	th_open(&w->dst, w->sim, NULL);
+	assert_int_equal(sevmig_sim_amd_chain(w->sim, w->amd, sizeof(w->amd),
+					      &w->amd_len), 0);
+}
+
+void mt_world_free(struct mt_world *w)
+{
+	th_close(&w->src);
+	th_close(&w->dst);
+	sevmig_sim_free(w->sim);
+	memset(w, 0, sizeof(*w));
+}
+
+static void setup_common(struct mt *t, size_t pages, uint32_t nch,
+			 const struct th *src_host, const struct th *dst_host,
+			 const struct sevmig_sys_ops *src_sys,
+			 const struct sevmig_sys_ops *dst_sys, uint32_t flags)
+{
 	t->nch = nch;
-	side_setup(t, &t->src, pages);
-	side_setup(t, &t->dst, pages);
-	assert_int_equal(sevmig_sim_amd_chain(t->sim, t->amd, sizeof(t->amd),
-					      &t->amd_len), 0);
+	side_setup(t, &t->src, pages, src_host, src_sys);
+	side_setup(t, &t->dst, pages, dst_host, dst_sys);
+	if (!t->world)
+		assert_int_equal(sevmig_sim_amd_chain(t->sim, t->amd,
+						      sizeof(t->amd),
+						      &t->amd_len), 0);
 	/* The simulator's root is not AMD's: the source's operator adds it. */
 	assert_int_equal(sevmig_ctx_add_ark(t->src.ctx, t->amd + t->amd_len / 2,
 					    t->amd_len / 2, 0), 0);
 	/* A launched guest on the source that says READY. */
 	th_launch(&t->src.h, t->src.vm_fd, t->policy, NULL, 0);
 	assert_int_equal(sevmig_vm_set_migration_control(t->src.vm, 1, 0), 0);
-	for (uint32_t i = 0; i < nch; i++) {
+	for (uint32_t i = 0; !(flags & MT_NO_CHANNELS) && i < nch; i++) {
 		int sv[2];
 
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
@@ -106,6 +146,25 @@ void mt_setup(struct mt *t, uint32_t mode, size_t pages, uint32_t nch)
 		assert_int_equal(sevmig_channel_from_fds(t->dst.ctx, sv[1], sv[1],
 							 0, &t->dst.ch[i]), 0);
 	}
+}
+
+void mt_setup(struct mt *t, uint32_t mode, size_t pages, uint32_t nch)
+{
+	memset(t, 0, sizeof(*t));
+	t->sim = th_world(mode);
+	setup_common(t, pages, nch, NULL, NULL, NULL, NULL, 0);
+}
+
+void mt_setup_on(struct mt *t, struct mt_world *w, size_t pages, uint32_t nch,
+		 const struct sevmig_sys_ops *src_sys,
+		 const struct sevmig_sys_ops *dst_sys, uint32_t flags)
+{
+	memset(t, 0, sizeof(*t));
+	t->sim = w->sim;
+	t->world = w;
+	memcpy(t->amd, w->amd, w->amd_len);
+	t->amd_len = w->amd_len;
+	setup_common(t, pages, nch, &w->src, &w->dst, src_sys, dst_sys, flags);
 }
 
 static uint64_t mix(uint64_t x)
@@ -199,17 +258,18 @@ void mt_close_side(struct mt_side *s, uint32_t nch)
 	}
 }
 
-static void side_teardown(struct mt_side *s, uint32_t nch)
+static void side_teardown(struct mt_side *s, uint32_t nch, bool own_host)
 {
 	for (uint32_t i = 0; i < nch; i++)
 		sevmig_channel_free(s->ch[i]);
 	mt_close_side(s, nch);
-	sevmig_vm_free(s->vm);
+	if (s->vm)
+		mt_vm_close(s);
 	th_free_pages(s->mem, s->pages);
-	s->h.ops.close(s->h.ops.opaque, s->vm_fd);
 	sevmig_platform_free(s->p);
 	sevmig_ctx_free(s->ctx);
-	th_close(&s->h);
+	if (own_host)
+		th_close(&s->h);
 	pthread_mutex_destroy(&s->log_lock);
 }
 
@@ -217,7 +277,8 @@ void mt_teardown(struct mt *t)
 {
 	if (t->recv)
 		sevmig_receive_free(t->recv);
-	side_teardown(&t->src, t->nch);
-	side_teardown(&t->dst, t->nch);
-	sevmig_sim_free(t->sim);
+	side_teardown(&t->src, t->nch, !t->world);
+	side_teardown(&t->dst, t->nch, !t->world);
+	if (!t->world)
+		sevmig_sim_free(t->sim);
 }

@@ -33,8 +33,27 @@ struct mt_side {
 	pthread_mutex_t log_lock;
 };
 
+/*
+ * A world kept across many migrations: its two hosts keep their keys (the
+ * destination's PDH, so a recorded stream stays valid for it), each
+ * migration gets fresh contexts, VMs and channels on them.
+ */
+struct mt_world {
+	struct sevmig_sim *sim;
+	struct th src, dst;
+	uint8_t amd[3200];
+	size_t amd_len;
+};
+
+void mt_world_new(struct mt_world *w, uint32_t mode);
+void mt_world_free(struct mt_world *w);
+
+/* mt_setup_on() flags */
+#define MT_NO_CHANNELS 0x1u	/* the caller makes the channels */
+
 struct mt {
 	struct sevmig_sim *sim;
+	struct mt_world *world;		/* NULL: mt_setup() made its own */
 	struct mt_side src, dst;
 	uint32_t nch;
 	uint8_t amd[3200];
@@ -49,6 +68,17 @@ struct mt {
 
 /* World in @mode, both sides with @pages of RAM, @nch channels. */
 void mt_setup(struct mt *t, uint32_t mode, size_t pages, uint32_t nch);
+/*
+ * As mt_setup(), on the hosts of @w; the contexts' syscalls go through
+ * @src_sys / @dst_sys when given (else the hosts' own tables).
+ */
+void mt_setup_on(struct mt *t, struct mt_world *w, size_t pages, uint32_t nch,
+		 const struct sevmig_sys_ops *src_sys,
+		 const struct sevmig_sys_ops *dst_sys, uint32_t flags);
+/* A new VM handle on @s's context and RAM, with the negotiation plumbing
+ * in place (a destination VM as a VMM makes it); and its end. */
+void mt_vm_open(struct mt_side *s);
+void mt_vm_close(struct mt_side *s);
 /* Fill the source's RAM with a pattern from @seed; share some pages. */
 void mt_fill(struct mt *t, uint64_t seed);
 /* Shared-or-private state of @gfn in @side's tracker. */

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "doc-errors.h"
+#include "internal.h"
 #include "sim-test.h"
 
 #define PAGES 8
@@ -972,6 +973,84 @@ DOC_CASE(sevmig_receive_resolve, ENOMEM)
 	doc_primary(d->w->dst.ctx);
 	doc_nomem();
 	return DOC_CALL(sevmig_receive_resolve(d->recv, ch, NULL));
+}
+
+/* ---- sevmig_stream_inspect: a saved stream, whole or damaged ---- */
+
+static int inspect_bytes(struct world *w, const void *buf, size_t len)
+{
+	struct sevmig_stream_info info = { .size = sizeof(info) };
+	struct sevmig_channel *ch = doc_channel_bytes(w->dst.ctx, buf, len,
+						      false);
+
+	doc_primary(w->dst.ctx);
+	return DOC_CALL(sevmig_stream_inspect(w->dst.ctx, ch, &info, 0));
+}
+
+DOC_CASE(sevmig_stream_inspect, EINVAL)
+{
+	struct world *w = world();
+	struct sevmig_stream_info info = { .size = sizeof(info) };
+	struct sevmig_channel *ch = doc_channel_bytes(w->dst.ctx, "", 0, false);
+
+	doc_primary(w->dst.ctx);
+	return DOC_CALL(sevmig_stream_inspect(w->dst.ctx, ch, &info, 1));
+}
+
+DOC_CASE(sevmig_stream_inspect, E2BIG)
+{
+	struct world *w = world();
+	struct {
+		struct sevmig_stream_info info;
+		uint64_t newer;
+	} big = { .info.size = sizeof(big), .newer = 1 };
+	struct sevmig_channel *ch = doc_channel_bytes(w->dst.ctx, "", 0, false);
+
+	doc_primary(w->dst.ctx);
+	return DOC_CALL(sevmig_stream_inspect(w->dst.ctx, ch, &big.info, 0));
+}
+
+DOC_CASE(sevmig_stream_inspect, EBADMSG)
+{
+	struct world *w = world();
+	struct capture *c = recorded(w, 0);
+
+	c->p[100] ^= 0x10;	/* inside START's payload: its checksum fails */
+	return inspect_bytes(w, c->p, c->len);
+}
+
+DOC_CASE(sevmig_stream_inspect, EPIPE)
+{
+	struct world *w = world();
+	struct capture *c = recorded(w, 0);
+
+	return inspect_bytes(w, c->p, 100);	/* ends inside START */
+}
+
+DOC_CASE(sevmig_stream_inspect, EPROTO)
+{
+	struct world *w = world();
+	struct capture *c = recorded(w, 0);
+
+	uint32_t crc;
+
+	c->p[8] = 2;	/* another stream version, the header re-sealed */
+	crc = sevmig_crc32c(0, c->p, 60);
+	memcpy(c->p + 60, &crc, 4);
+	return inspect_bytes(w, c->p, c->len);
+}
+
+DOC_CASE(sevmig_stream_inspect, ENOMEM)
+{
+	struct world *w = world();
+	struct capture *c = recorded(w, 0);
+	struct sevmig_stream_info info = { .size = sizeof(info) };
+	struct sevmig_channel *ch = doc_channel_bytes(w->dst.ctx, c->p, c->len,
+						      false);
+
+	doc_primary(w->dst.ctx);
+	doc_nomem();
+	return DOC_CALL(sevmig_stream_inspect(w->dst.ctx, ch, &info, 0));
 }
 
 int main(void)

@@ -146,13 +146,19 @@ static void test_optional_skipped_required_refused(void **state)
 	assert_non_null(strstr(fake_sys_last_error(fs), "requires features"));
 }
 
-/* Break one field of the first record (offset 64 + @off) and name it. */
+/*
+ * Break one field of the first record (offset 64 + @off) and name it. A
+ * field of bytes 0..23 is broken consistently (the header check sealed
+ * again), or the header check would refuse it before its own rule.
+ */
 static void broken(size_t off, uint32_t xor32, int want, const char *says)
 {
 	uint32_t n;
 
 	write_stream(0, 3, false);
 	mig_put32(sink.data + 64 + off, mig_get32(sink.data + 64 + off) ^ xor32);
+	if (off < 24)
+		mig_rec_hdr_seal(sink.data + 64);
 	assert_int_equal(read_stream(&n), want);
 	if (!strstr(fake_sys_last_error(fs), says))
 		fail_msg("offset %zu: \"%s\" not in \"%s\"", off, says,
@@ -170,7 +176,12 @@ static void test_every_header_rule(void **state)
 	broken(8, 1, -EBADMSG, "sequence");			/* seq */
 	broken(16, 1, -EBADMSG, "says channel");		/* channel */
 	broken(20, 2, -EBADMSG, "says pass");			/* pass */
-	broken(24, 1, -EBADMSG, "reserved");			/* reserved */
+	broken(24, 1, -EBADMSG, "header checksum");		/* header check */
+	/* A damaged length without the seal: refused before it is believed. */
+	write_stream(0, 3, false);
+	mig_put32(sink.data + 64 + 4, mig_get32(sink.data + 64 + 4) ^ 0x10);
+	assert_int_equal(read_stream(&n), -EBADMSG);
+	assert_non_null(strstr(fake_sys_last_error(fs), "header checksum"));
 	broken(28, 1, -EBADMSG, "checksum");			/* crc */
 	broken(32, 1, -EBADMSG, "checksum");			/* payload */
 	/* The channel header. */

@@ -57,5 +57,7 @@ int cmd_cert(int argc, char **argv);
 void cmd_cert_usage(FILE *out);
 int cmd_policy(int argc, char **argv);
 void cmd_policy_usage(FILE *out);
+int cmd_inspect(int argc, char **argv);
+void cmd_inspect_usage(FILE *out);
 
 #endif /* SEVMIG_CLI_H */

@@ -17,6 +17,8 @@ static const struct cli_cmd commands[] = {
 	  cmd_cert, cmd_cert_usage },
 	{ "policy", "decode an SEV guest policy into words",
 	  cmd_policy, cmd_policy_usage },
+	{ "inspect", "say what a saved migration stream holds, or where it is damaged",
+	  cmd_inspect, cmd_inspect_usage },
 };
 
 static void usage(FILE *out)
