@@ -12,6 +12,7 @@
  * the kernel's structures as they are.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,10 +75,14 @@ struct demo_incoming_state {
 	uint64_t tsc[DEMO_MAX_VCPUS];
 };
 
+/* struct kvm_msrs with room for our entries. */
 struct msrs_buf {
-	struct kvm_msrs hdr;
+	uint32_t nmsrs;
+	uint32_t pad;
 	struct kvm_msr_entry e[NR_MSRS];
 };
+_Static_assert(offsetof(struct kvm_msrs, entries) ==
+	       offsetof(struct msrs_buf, e), "kvm_msrs layout");
 
 static uint64_t realtime_ns(void)
 {
@@ -112,7 +117,7 @@ static int save_vcpu(struct vmm *v, struct vcpu *c, struct vcpu_rec *r)
 			return ret;
 	}
 	memset(&m, 0, sizeof(m));
-	m.hdr.nmsrs = NR_MSRS;
+	m.nmsrs = NR_MSRS;
 	for (unsigned i = 0; i < NR_MSRS; i++)
 		m.e[i].index = saved_msrs[i];
 	ret = vmm_ioctl(v, c->fd, KVM_GET_MSRS, &m);
@@ -226,7 +231,7 @@ static int load_vcpu(struct vmm *v, const struct vcpu_rec *r, char *why,
 		       strerror(-ret));
 	/* Everything but the TSC now; the TSC when the guest resumes. */
 	memset(&m, 0, sizeof(m));
-	m.hdr.nmsrs = MSR_TSC_SLOT;
+	m.nmsrs = MSR_TSC_SLOT;
 	memcpy(m.e, r->msrs, MSR_TSC_SLOT * sizeof(m.e[0]));
 	ret = vmm_ioctl(v, c->fd, KVM_SET_MSRS, &m);
 	if (ret != (int)MSR_TSC_SLOT)
@@ -369,7 +374,7 @@ int state_apply(struct vmm *v, const struct demo_incoming_state *s)
 		struct msrs_buf m;
 
 		memset(&m, 0, sizeof(m));
-		m.hdr.nmsrs = 1;
+		m.nmsrs = 1;
 		m.e[0].index = saved_msrs[MSR_TSC_SLOT];
 		m.e[0].data = s->tsc[i] + delta;
 		ret = vmm_ioctl(v, v->vcpus[i].fd, KVM_SET_MSRS, &m);

@@ -110,14 +110,20 @@ void vmm_note(struct vmm *v, const char *what, const char *fmt, ...)
 
 /* ------------------------------------------------------------ memory */
 
+/* Guest memory at @gpa, as the VMM sees it (page-aligned mapping). */
+static void *gpa_ptr(struct vmm *v, uint64_t gpa)
+{
+	return v->ram + gpa;
+}
+
 static void build_page_tables(struct vmm *v)
 {
 	const struct demo_layout *l = &v->lay;
 	uint64_t npd = align_up(l->ram_size, GiB) / GiB;
-	uint64_t *pml4 = (uint64_t *)(v->ram + DEMO_PT_GPA);
+	uint64_t *pml4 = gpa_ptr(v, DEMO_PT_GPA);
 	uint64_t *pdpt = pml4 + 512;
 	uint64_t *pd = pdpt + 512;
-	uint64_t *pt = (uint64_t *)(v->ram + l->pte_gpa);
+	uint64_t *pt = gpa_ptr(v, l->pte_gpa);
 	/* U/S at every level: the work loop runs in user mode. With SEV the
 	 * C-bit marks every page private (the guest clears it for pages it
 	 * shares). */
@@ -149,7 +155,7 @@ static int load_guest(struct vmm *v, uint64_t *ret_entry)
 		return -ENOEXEC;
 	memcpy(v->ram + DEMO_IMAGE_GPA, demo_guest_image, demo_guest_image_len);
 
-	bi = (struct demo_boot_info *)(v->ram + DEMO_BOOT_INFO_GPA);
+	bi = gpa_ptr(v, DEMO_BOOT_INFO_GPA);
 	memset(bi, 0, sizeof(*bi));
 	bi->magic = DEMO_BOOT_MAGIC;
 	bi->version = DEMO_BOOT_VERSION;

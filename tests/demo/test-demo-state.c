@@ -254,24 +254,21 @@ static void test_hostile_records(void **state)
 		"config record twice");
 	/* Another guest size. */
 	memcpy(bad, cfg_rec->buf, cfg_rec->len);
-	((uint32_t *)bad)[1] = 64;
+	memcpy(bad + 4, &(uint32_t){ 64 }, 4);		/* mem_mib */
 	refused(dst, &rs, 0, DEMO_REC_CONFIG, bad, cfg_rec->len, "32 MiB");
 	/* A vCPU that does not exist, and one sent twice. */
 	memcpy(bad, vcpu0->buf, vcpu0->len);
-	((uint32_t *)bad)[1] = 7;
+	memcpy(bad + 4, &(uint32_t){ 7 }, 4);		/* id */
 	refused(dst, &rs, 1, DEMO_REC_VCPU, bad, vcpu0->len, "vCPU 7 of 2");
 	refused(dst, &rs, 2, DEMO_REC_VCPU, vcpu0->buf, vcpu0->len,
 		"sent twice");
 	refused(dst, &rs, 1, DEMO_REC_VCPU, vcpu0->buf, vcpu0->len + 8,
 		"vCPU record");
-	/* Registers the kernel refuses: CR0.PG without CR0.PE. */
+	/* Registers the kernel refuses: CR0.PG without CR0.PE. The record
+	 * is state.c's: 16 bytes of header, kvm_regs, then kvm_sregs. */
 	memcpy(bad, vcpu0->buf, vcpu0->len);
-	{
-		struct kvm_sregs *s = (struct kvm_sregs *)
-			(bad + 16 + sizeof(struct kvm_regs));
-
-		s->cr0 = 0x80000000;
-	}
+	memcpy(bad + 16 + sizeof(struct kvm_regs) +
+	       offsetof(struct kvm_sregs, cr0), &(uint64_t){ 0x80000000 }, 8);
 	refused(dst, &rs, 1, DEMO_REC_VCPU, bad, vcpu0->len, "KVM_SET_SREGS");
 	/* The devices record before every vCPU arrived. */
 	refused(dst, &rs, 2, DEMO_REC_DEVICES, dev->buf, dev->len,

@@ -202,6 +202,8 @@ static int reap(struct proc *p, unsigned timeout_s)
 }
 
 static void say(struct proc *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void say(struct proc *p, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
