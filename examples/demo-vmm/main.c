@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -329,11 +330,24 @@ static int check_kvm(void)
 "    and load the module: modprobe kvm_amd (or kvm_intel);\n"
 "  - in a cloud or nested VM, pick an instance type with nested\n"
 "    virtualization, or enable it for the VM.\n");
-	else if (errno == EACCES || errno == EPERM)
+	else if (errno == EACCES || errno == EPERM) {
+		int e = errno;
+		struct stat st;
+		struct group *g;
+
 		fprintf(stderr,
 "error: /dev/kvm exists but this user may not open it (%s).\n"
-"  Run as root, or add yourself to the group that owns it, then log in\n"
-"  again:  sudo usermod -aG kvm $USER\n", strerror(errno));
+"  Run as root, or give your user access: where the kvm group owns\n"
+"  /dev/kvm (Debian's default), join it and log in again:\n"
+"    sudo usermod -aG kvm $USER\n", strerror(e));
+		if (!stat("/dev/kvm", &st)) {
+			g = getgrgid(st.st_gid);
+			fprintf(stderr, "  Here /dev/kvm belongs to group %s with "
+				"mode %03o.\n", g ? g->gr_name : "?",
+				(unsigned)(st.st_mode & 0777));
+		}
+		errno = e;
+	}
 	else
 		fprintf(stderr, "error: opening /dev/kvm: %s\n",
 			strerror(errno));

@@ -14,9 +14,11 @@
  *                     migration to a fresh destination succeeds
  *   kill-source       the source is killed in the middle: the destination
  *                     discards what it had and never runs the guest
+ *   no-kvm            without /dev/kvm, or without the right to open it,
+ *                     the demo says what is wrong and what to do
  *
  * argv[1] is the sevmig-demo-vmm binary, argv[2] the scenario. Skips (77)
- * without a usable /dev/kvm.
+ * without a usable /dev/kvm (no-kvm: where it cannot take /dev/kvm away).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +33,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -411,6 +416,69 @@ static void test_kill_source(void **state)
 	assert_int_equal(reap(&d, 30), 3);
 }
 
+/*
+ * Run `demo` in a child that first makes /dev/kvm missing (a private mount
+ * namespace with an empty /dev) or unopenable (user nobody). Returns the
+ * exit code, or 77 when the child could not arrange that.
+ */
+static int run_without_kvm(bool as_nobody, char *err, size_t len)
+{
+	int p[2], status;
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(p[1], STDERR_FILENO);
+		if (as_nobody) {
+			if (setgroups(0, NULL) || setgid(65534) ||
+			    setuid(65534) || !access("/dev/kvm", R_OK | W_OK))
+				_exit(77);
+		} else if (unshare(CLONE_NEWNS) ||
+			   mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+			   mount("tmpfs", "/dev", "tmpfs", 0, NULL)) {
+			_exit(77);
+		}
+		execl(demo_bin, demo_bin, "demo", (char *)NULL);
+		_exit(77);	/* e.g. nobody may not reach the binary */
+	}
+	close(p[1]);
+	while ((r = read(p[0], err + got, len - 1 - got)) > 0)
+		got += (size_t)r;
+	err[got] = 0;
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_no_kvm(void **state)
+{
+	static char err[4096];
+	int code, ran = 0;
+
+	(void)state;
+	code = run_without_kvm(false, err, sizeof(err));
+	if (code != 77) {
+		ran++;
+		assert_int_equal(code, 2);
+		if (!has(err, "/dev/kvm does not exist") ||
+		    !has(err, "modprobe kvm_amd"))
+			fail_msg("unclear error without /dev/kvm: %s", err);
+	}
+	code = run_without_kvm(true, err, sizeof(err));
+	if (code != 77) {
+		ran++;
+		assert_int_equal(code, 2);
+		if (!has(err, "may not open it") || !has(err, "usermod -aG kvm"))
+			fail_msg("unclear error without access: %s", err);
+	}
+	if (!ran)
+		skip();
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +487,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_deny),
 		cmocka_unit_test(test_kill_destination),
 		cmocka_unit_test(test_kill_source),
+		cmocka_unit_test(test_no_kvm),
 	};
 	char filter[64];
 	int fd, ret;
@@ -429,11 +498,12 @@ int main(int argc, char **argv)
 	}
 	demo_bin = argv[1];
 	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
+	if (fd < 0 && strcmp(argv[2], "no-kvm")) {
 		printf("SKIP: /dev/kvm: %s\n", strerror(errno));
 		return 77;
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sevmig-demo-test-XXXXXX");
 	if (!mkdtemp(tmpdir)) {
