@@ -102,7 +102,7 @@ static void usage(FILE *f)
 "  --amd-chain FILE     real SEV destination: ASK||ARK of this CPU\n"
 "migration:\n"
 "  --max-passes N (10)  --min-passes N (1)  --downtime-ms MS (30)\n"
-"  --pass-interval-ms MS  pause between pre-copy passes (0)\n"
+"  --pass-interval-ms MS  pause between passes until --min-passes (0)\n"
 "  --warmup-ms MS       let the guest run before migrating (demo: 500)\n"
 "  --migrate-to H:P     source: migrate there\n"
 "  --trust-ark FILE     source: the destination's AMD root (ARK)\n"
@@ -457,6 +457,44 @@ static int start_guest(struct vmm *v, const struct opts *o, struct ui *u)
 
 /* -------------------------------------------------------- migration */
 
+struct progress_mark {
+	uint64_t writes;
+	uint64_t heartbeats;
+};
+
+static bool moved_on(struct vmm *v, void *arg)
+{
+	const struct progress_mark *m = arg;
+	bool yes;
+
+	pthread_mutex_lock(&v->lock);
+	yes = v->vcpus[0].gv.heartbeats >= m->heartbeats + 2 &&
+	      v->vcpus[0].gv.writes > m->writes;
+	pthread_mutex_unlock(&v->lock);
+	return yes;
+}
+
+/* After a cancelled migration: show that the guest still works here. */
+static void show_still_running(struct vmm *v, struct ui *u)
+{
+	struct progress_mark m;
+	uint64_t w;
+
+	pthread_mutex_lock(&v->lock);
+	m.writes = v->vcpus[0].gv.writes;
+	m.heartbeats = v->vcpus[0].gv.heartbeats;
+	pthread_mutex_unlock(&v->lock);
+	if (!vmm_wait(v, moved_on, &m, 5000)) {
+		ui_say(u, "[%s] but the guest has not reported since", u->role);
+		return;
+	}
+	pthread_mutex_lock(&v->lock);
+	w = v->vcpus[0].gv.writes;
+	pthread_mutex_unlock(&v->lock);
+	ui_say(u, "[%s] the guest works on: vCPU 0 wrote %llu more pages since",
+	       u->role, (unsigned long long)(w - m.writes));
+}
+
 static int do_migrate(struct vmm *v, struct opts *o, struct ui *u,
 		      const char *target, struct demo_mig_result *res)
 {
@@ -488,6 +526,7 @@ static int do_migrate(struct vmm *v, struct opts *o, struct ui *u,
 		ui_say(u, "[%s] the session was cancelled; the VM is %s and the "
 		       "guest keeps running here", u->role,
 		       sevmig_vm_state_name((uint32_t)res->vm_state_after));
+		show_still_running(v, u);
 		return r;
 	}
 	ui_event(u, "migrated", "\"passes\":%llu,\"private\":%llu,"
@@ -644,6 +683,13 @@ static int role_incoming(struct opts *o)
 			    &st);
 	close(lfd);
 	lfd = -1;
+	if (r == -ETIMEDOUT && !res.stats.bytes_total) {
+		ui_event(&u, "discarded", "\"error\":%d,\"pages\":0", r);
+		ui_say(&u, "[destination] no source connected within %u ms",
+		       o->accept_timeout_ms);
+		rc = EXIT_MIGRATION;
+		goto out;
+	}
 	if (r) {
 		/* Nothing of the guest runs here: the VM is discarded. */
 		ui_event(&u, "discarded", "\"error\":%d,\"pages\":%llu", r,

@@ -208,7 +208,7 @@ int migrate_send(struct vmm *v, const struct demo_mig_opts *o,
 			o->progress(o->opaque, &st, &pi);
 		if (precopy_done(o, &pi, &st))
 			break;
-		if (o->pass_interval_ms) {
+		if (o->pass_interval_ms && pi.pass < o->min_passes) {
 			struct timespec ts = {
 				.tv_sec = o->pass_interval_ms / 1000,
 				.tv_nsec = (long)(o->pass_interval_ms % 1000) *

@@ -222,7 +222,7 @@ struct demo_mig_opts {
 	uint32_t max_passes;
 	uint32_t min_passes;
 	uint32_t downtime_ms;		/* pre-copy ends below this estimate */
-	uint32_t pass_interval_ms;	/* pause between pre-copy passes */
+	uint32_t pass_interval_ms;	/* pause between the first passes */
 	const char *target;		/* host:port */
 	void (*progress)(void *opaque, const struct sevmig_mig_stats *st,
 			 const struct sevmig_pass_info *pass);
