@@ -945,6 +945,7 @@ static int spawn_destination(struct child *c, const struct opts *o,
 	NUM("--psp-latency-us", o->cfg.psp_latency_us);
 	NUM("--report-ms", o->cfg.report_ms);
 	NUM("--accept-timeout-ms", 60000);
+	NUM("--timeout", o->timeout_s);
 	argv[n++] = "--host-policy";
 	argv[n++] = o->cfg.host_policy == SEVMIG_HOST_POLICY_DENY ? "deny" :
 		    o->cfg.host_policy == SEVMIG_HOST_POLICY_OVERRIDE_READY ?

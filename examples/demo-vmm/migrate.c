@@ -222,11 +222,11 @@ int migrate_send(struct vmm *v, const struct demo_mig_opts *o,
 	 * exits, the VMM's state goes as records, then the commit. */
 	t_stop = now_ns();
 	r = vmm_stop(v);
+	stopped = true;		/* the threads are parked, even on error */
 	if (r) {
 		msg(res, "stopping the vCPUs: %s", sevmig_strerror(r));
 		goto out;
 	}
-	stopped = true;
 	r = state_save(v, send_record, sc.s);
 	if (r) {
 		msg(res, "sending the VMM state: %s", sevmig_strerror(r));

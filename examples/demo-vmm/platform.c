@@ -83,10 +83,6 @@ int platform_open(struct vmm *v, bool incoming)
 #ifdef DEMO_HAVE_SIM
 		struct sevmig_sim_opts so = { .size = sizeof(so),
 					      .mode = SEVMIG_SIM_MODE_KVM };
-		struct sevmig_sim_host_opts ho = {
-			.size = sizeof(ho),
-			.latency_us = v->cfg.psp_latency_us,
-		};
 
 		r = sevmig_sim_new(&so, &v->sim);
 		if (r) {
@@ -94,10 +90,18 @@ int platform_open(struct vmm *v, bool incoming)
 				 sevmig_strerror(r));
 			return r;
 		}
-		r = sevmig_sim_host_new(v->sim, &ho, &v->sim_host);
+		r = sevmig_sim_host_new(v->sim, NULL, &v->sim_host);
 		if (r) {
 			vmm_note(v, "error", "simulated SEV host: %s",
 				 sevmig_strerror(r));
+			return r;
+		}
+		/* How long each PSP command takes (--psp-latency-us). */
+		r = sevmig_sim_host_set_latency(v->sim_host,
+						v->cfg.psp_latency_us);
+		if (r) {
+			vmm_note(v, "error", "--psp-latency-us %u: %s",
+				 v->cfg.psp_latency_us, sevmig_strerror(r));
 			return r;
 		}
 		v->sys.size = sizeof(v->sys);
