@@ -14,7 +14,8 @@
 
 /* Every public record's first published size, checked against its layout. */
 SEVMIG_RECORD_VER0(struct sevmig_sys_ops, SEVMIG_SYS_OPS_SIZE_VER0, fsync);
-SEVMIG_RECORD_VER0(struct sevmig_ctx_opts, SEVMIG_CTX_OPTS_SIZE_VER0, reserved0);
+SEVMIG_RECORD_VER0(struct sevmig_ctx_opts, SEVMIG_CTX_OPTS_SIZE_VER0,
+		   verify_opaque);
 SEVMIG_RECORD_VER0(struct sevmig_host_caps, SEVMIG_HOST_CAPS_SIZE_VER0,
 		   es_cross_host_reasons);
 SEVMIG_RECORD_VER0(struct sevmig_tracker_sync_info,
@@ -39,7 +40,7 @@ SEVMIG_RECORD_VER0(struct sevmig_policy_info, SEVMIG_POLICY_INFO_SIZE_VER0,
 		   api_minor);
 SEVMIG_RECORD_VER0(struct sevmig_preflight_args,
 		   SEVMIG_PREFLIGHT_ARGS_SIZE_VER0, target_api_minor);
-SEVMIG_RECORD_VER0(struct sevmig_vm_opts, SEVMIG_VM_OPTS_SIZE_VER0, platform);
+SEVMIG_RECORD_VER0(struct sevmig_vm_opts, SEVMIG_VM_OPTS_SIZE_VER0, sev_type);
 SEVMIG_RECORD_VER0(struct sevmig_channel_ops, SEVMIG_CHANNEL_OPS_SIZE_VER0,
 		   cancel);
 SEVMIG_RECORD_VER0(struct sevmig_mig_stats, SEVMIG_MIG_STATS_SIZE_VER0,

@@ -32,6 +32,21 @@ struct sevmig_ctx {
 	 * any thread may issue PSP commands.
 	 */
 	int psp_dead;
+	/* Signature verifier from the options, or NULL (psp-roots.c). */
+	int (*verify)(void *opaque, const void *cert, size_t cert_len,
+		      const void *signer, size_t signer_len);
+	void *verify_opaque;
+	/*
+	 * AMD roots the operator added. Slots below nr_arks never change once
+	 * published (release store), so checks read them without the lock;
+	 * adders serialise on arks_lock.
+	 */
+	pthread_mutex_t arks_lock;
+	uint32_t nr_arks;
+	struct sevmig_ark_id {
+		uint8_t key_id[16];
+		uint8_t fingerprint[32];
+	} arks[SEVMIG_MAX_ADDED_ARKS];
 };
 
 /* ---- logging (log.c) ---- */

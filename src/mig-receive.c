@@ -173,6 +173,10 @@ SEVMIG_EXPORT int sevmig_receive_new(struct sevmig_vm *vm,
 		return sevmig_err(vm->ctx, -ENODEV,
 				  "%s: the VM handle has no platform (sevmig_vm_opts.platform)",
 				  __func__);
+	/* A mirror issues no migration commands of its own. */
+	ret = sevmig_vm_check_fw(vm, KVM_SEV_RECEIVE_START, __func__);
+	if (ret)
+		return ret;
 	if (__atomic_exchange_n(&vm->session_busy, 1, __ATOMIC_ACQ_REL))
 		return sevmig_err(vm->ctx, -EBUSY,
 				  "%s: another migration session is open on this VM",

@@ -208,6 +208,9 @@ SEVMIG_EXPORT int sevmig_send_new(struct sevmig_vm *vm,
 		return sevmig_err(vm->ctx, -ENODEV,
 				  "%s: the VM handle has no platform (sevmig_vm_opts.platform): it cannot reach the firmware",
 				  __func__);
+	ret = sevmig_vm_check_fw(vm, KVM_SEV_SEND_START, __func__);
+	if (ret)
+		return ret;
 	if (sevmig_vm_get_state(vm) != SEVMIG_VM_LIVE)
 		return sevmig_err(vm->ctx, -ESTALE, "%s: the VM is %s, not live",
 				  __func__,

@@ -315,8 +315,12 @@ SEVMIG_WARN_UNUSED int sevmig_psp_init(struct sevmig_platform *p, int vm_fd,
  * @ret_fw_error: optional; firmware status when it refused.
  * @return 0 or a negative errno.
  *
- * Errors: the common ones above; -E2BIG (newer record, non-zero tail).
- * Firmware: GUEST_STATUS; INVALID_GUEST means no guest is bound yet.
+ * Errors: the common ones above; -E2BIG (newer record, non-zero tail);
+ *         -EBADF also when no guest was started on the VM yet: KVM stores
+ *         the /dev/sev descriptor only at LAUNCH_START or RECEIVE_START, so
+ *         before that it has none to pass the command through.
+ * Firmware: GUEST_STATUS; INVALID_GUEST when the handle KVM holds is no
+ *         longer a guest of the firmware.
  * Context: see above.
  */
 SEVMIG_WARN_UNUSED int

@@ -88,6 +88,9 @@ void mt_setup(struct mt *t, uint32_t mode, size_t pages, uint32_t nch)
 	side_setup(t, &t->dst, pages);
 	assert_int_equal(sevmig_sim_amd_chain(t->sim, t->amd, sizeof(t->amd),
 					      &t->amd_len), 0);
+	/* The simulator's root is not AMD's: the source's operator adds it. */
+	assert_int_equal(sevmig_ctx_add_ark(t->src.ctx, t->amd + t->amd_len / 2,
+					    t->amd_len / 2, 0), 0);
 	/* A launched guest on the source that says READY. */
 	th_launch(&t->src.h, t->src.vm_fd, t->policy, NULL, 0);
 	assert_int_equal(sevmig_vm_set_migration_control(t->src.vm, 1, 0), 0);

@@ -125,7 +125,7 @@ static void test_dirty_and_converted(void **state)
 struct churn {
 	struct mt *t;
 	struct sevmig_send *s;
-	volatile int stop;
+	int stop;		/* atomic */
 	uint64_t flips;
 };
 
@@ -153,7 +153,7 @@ static void *churn_main(void *arg)
 	struct churn *c = arg;
 	uint64_t x = 12345, hc;
 
-	while (!c->stop) {
+	while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
 		uint64_t page, attrs;
 
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
@@ -188,7 +188,7 @@ static void test_concurrent_churn(void **state)
 	assert_int_equal(pthread_create(&th, NULL, churn_main, &c), 0);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(sevmig_send_pass(s, NULL, 0), 0);
-	c.stop = 1;
+	__atomic_store_n(&c.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
 	assert_true(c.flips > 0);
 	finish_ok(&t, s);

@@ -36,7 +36,7 @@ static void test_vectors(void **state)
 
 static void test_paths_agree(void **state)
 {
-	static unsigned char buf[4096 + 64];
+	static unsigned char buf[3 * 8192 * 2 + 64];
 	uint64_t x = 1;
 
 	(void)state;
@@ -52,6 +52,11 @@ static void test_paths_agree(void **state)
 	assert_int_equal(sevmig_crc32c(sevmig_crc32c(0, buf, 1000), buf + 1000,
 				       3000),
 			 sevmig_crc32c(0, buf, 4000));
+	/* Lengths that take the three-lane paths, at odd alignments. */
+	for (size_t len = 700; len < sizeof(buf) - 16; len = len * 3 / 2 + 13)
+		for (size_t off = 0; off < 3; off++)
+			assert_int_equal(sevmig_crc32c(0, buf + off, len),
+					 sevmig_crc32c_soft(0, buf + off, len));
 	assert_int_equal(sevmig_crc32c(0, buf, 4096),
 			 sevmig_crc32c_soft(0, buf, 4096));
 }
