@@ -855,7 +855,7 @@ static int role_source(struct opts *o)
 	if (!migrated && o->run_ms)
 		sleep_ms(o->run_ms);
 out:
-	/* TEARDOWN: vmm_destroy() closes the VM (see there). */
+	/* The normal shutdown sequence, whatever the VM's state (vm.c). */
 	vmm_destroy(v);
 	ui_event(&u, "exit", "\"code\":%d,\"migrated\":%s", rc,
 		 migrated ? "true" : "false");
@@ -1169,7 +1169,7 @@ static int role_demo(struct opts *o)
 	if (verdict)
 		json_get_bool(verdict, "pass", &pass);
 	rc = pass ? EXIT_PASS : EXIT_FAIL;
-	/* The source is done: tear it down (TEARDOWN: see vmm_destroy()). */
+	/* The source is done: its normal shutdown sequence (vm.c). */
 	vmm_destroy(v);
 	demo_report(v, o, &res, verdict, pass);
 	free(verdict);

@@ -71,15 +71,17 @@ int migrate_trust_ark(struct vmm *v, const char *path)
 		vmm_note(v, "error", "%s: %s", path, strerror(errno));
 		return r;
 	}
-#ifdef DEMO_HAVE_CTX_ADD_ARK
 	r = sevmig_ctx_add_ark(v->ctx, ark, len, 0);
+	if (r == -EEXIST)
+		r = 0;		/* trusted already: a genuine root, or before */
 	if (r)
 		vmm_note(v, "error", "sevmig_ctx_add_ark(%s): %s", path,
 			 sevmig_strerror(r));
-#endif
 #ifdef DEMO_HAVE_SIM
 	if (!r && v->sim) {
 		r = sevmig_sim_trust_ark(v->sim, ark, len, 0);
+		if (r == -EEXIST)
+			r = 0;
 		if (r)
 			vmm_note(v, "error", "sevmig_sim_trust_ark(%s): %s",
 				 path, sevmig_strerror(r));

@@ -34,6 +34,21 @@ static void lib_log(void *opaque, uint32_t level, const char *msg)
 		 "libsevmig-error" : "libsevmig", "%s", msg);
 }
 
+#ifdef DEMO_HAVE_SIM
+/*
+ * libsevmig has no cryptography of its own; given a verifier it checks
+ * every signature of a target's chain (PDH, PEK, OCA, CEK, ASK, ARK) before
+ * the firmware is asked. libsevmig-sim's verifier handles real AMD and SEV
+ * certificates as well as simulated ones.
+ */
+static int verify(void *opaque, const void *cert, size_t cert_len,
+		  const void *signer, size_t signer_len)
+{
+	(void)opaque;
+	return sevmig_sim_cert_verify(cert, cert_len, signer, signer_len, 0);
+}
+#endif
+
 static int new_ctx(struct vmm *v)
 {
 	struct sevmig_ctx_opts o = {
@@ -42,6 +57,9 @@ static int new_ctx(struct vmm *v)
 		.log = lib_log,
 		.log_opaque = v,
 		.log_level = SEVMIG_LOG_WARNING,
+#ifdef DEMO_HAVE_SIM
+		.verify = verify,
+#endif
 	};
 	int r = sevmig_ctx_new(&o, &v->ctx);
 
@@ -199,6 +217,8 @@ int platform_register_ram(struct vmm *v)
 	if (r)
 		vmm_note(v, "error", "KVM_MEMORY_ENCRYPT_REG_REGION: %s",
 			 strerror(-r));
+	else
+		v->ram_registered = true;
 	return r;
 }
 

@@ -284,7 +284,7 @@ static int vcpu_boot_state(struct vmm *v, struct vcpu *c, uint64_t entry)
 	if (ret)
 		return ret;
 	s.cr3 = DEMO_PT_GPA;
-	s.cr4 = 0x20;			/* PAE */
+	s.cr4 = 0x620;			/* PAE, OSFXSR, OSXMMEXCPT */
 	s.cr0 = 0x80050033;		/* PG, AM, WP, NE, ET, MP, PE */
 	s.efer = 0x500;			/* LMA, LME */
 	s.cs = code;
@@ -582,6 +582,7 @@ static int create_ram(struct vmm *v)
 	r = vmm_ioctl(v, v->vm_fd, KVM_SET_USER_MEMORY_REGION, &mr);
 	if (r)
 		return r;
+	v->ram_slot = true;
 	/* libsevmig reads and writes guest pages through this mapping. */
 	return sevmig_vm_ram_add(v->vm, 0, v->lay.ram_size, p, 0);
 }
@@ -901,8 +902,13 @@ bool vmm_wait(struct vmm *v, bool (*done)(struct vmm *v, void *arg),
 }
 
 /*
- * Teardown. The vCPU threads leave; then the vCPUs, the VM handle, the VM
- * and the memory go, in that order.
+ * Teardown, the normal shutdown sequence, for a VM in any state: the vCPU
+ * threads leave; the VM's removals (encrypted region, memslot) go through
+ * sevmig_vm_teardown_ioctl(), which passes them through on a live VM and,
+ * on one that was sent, moved or died, takes KVM's EIO for the removals it
+ * knows to be done anyway; then the vCPUs and the VM descriptor close, the
+ * handle's life ends (sevmig_vm_teardown(): it forgets RAM and vCPUs, and
+ * the handle is DEAD) and the memory goes.
  */
 void vmm_destroy(struct vmm *v)
 {
@@ -923,31 +929,57 @@ void vmm_destroy(struct vmm *v)
 			c->thread_started = false;
 		}
 	}
+	if (v->vm && v->vm_fd >= 0) {
+		struct kvm_enc_region reg = {
+			.addr = (uint64_t)(uintptr_t)v->ram,
+			.size = v->lay.ram_size,
+		};
+		struct kvm_userspace_memory_region del = {
+			.slot = 0,
+			.userspace_addr = (uint64_t)(uintptr_t)v->ram,
+		};
+		int r;
+
+		if (v->ram_registered) {
+			r = sevmig_vm_teardown_ioctl(v->vm, v->vm_fd,
+					KVM_MEMORY_ENCRYPT_UNREG_REGION, &reg,
+					0);
+			if (r < 0)
+				vmm_note(v, "error", "teardown: unregistering "
+					 "guest RAM: %s", sevmig_strerror(r));
+		}
+		if (v->ram_slot) {
+			r = sevmig_vm_teardown_ioctl(v->vm, v->vm_fd,
+					KVM_SET_USER_MEMORY_REGION, &del, 0);
+			if (r < 0)
+				vmm_note(v, "error", "teardown: deleting the "
+					 "memory slot: %s", sevmig_strerror(r));
+		}
+	}
 	for (unsigned i = 0; i < DEMO_MAX_VCPUS; i++) {
 		struct vcpu *c = &v->vcpus[i];
 
-		if (c->registered && sevmig_vm_vcpu_remove(v->vm, c->fd, 0))
-			vmm_note(v, "error", "sevmig_vm_vcpu_remove failed");
-		c->registered = false;
 		if (c->run)
 			v->sys.munmap(v->sys.opaque, c->run, c->run_size);
 		c->run = NULL;
 		if (c->fd >= 0)
 			v->sys.close(v->sys.opaque, c->fd);
 		c->fd = -1;
+		c->registered = false;
 	}
 	v->nr_vcpus = 0;
-	sevmig_vm_free(v->vm);
-	v->vm = NULL;
-	/*
-	 * TEARDOWN: a migrated source should be torn down with the library's
-	 * teardown wrapper (its normal shutdown sequence); until it exists
-	 * the VM descriptor is simply closed, which makes KVM free the SEV
-	 * guest (DECOMMISSION) with the last reference.
-	 */
 	if (v->vm_fd >= 0)
 		v->sys.close(v->sys.opaque, v->vm_fd);
 	v->vm_fd = -1;
+	if (v->vm) {
+		int r = sevmig_vm_teardown(v->vm, 0);
+
+		if (r)
+			vmm_note(v, "error", "sevmig_vm_teardown: %s",
+				 sevmig_strerror(r));
+		sevmig_vm_free(v->vm);
+	}
+	v->vm = NULL;
 	if (v->ram)
 		munmap(v->ram, v->lay.ram_size);
 	v->ram = NULL;

@@ -135,6 +135,8 @@ struct vmm {
 	uint32_t tsc_khz;
 	bool offered;			/* CPUID bits 16/17 offered */
 	bool dirty_log;			/* slot 0 logs dirty pages */
+	bool ram_slot;			/* slot 0 exists */
+	bool ram_registered;		/* KVM_MEMORY_ENCRYPT_REG_REGION */
 	bool doorbell_used;
 	bool expect_refusal;		/* a library error we provoke */
 

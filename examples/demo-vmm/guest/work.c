@@ -11,8 +11,8 @@
  *    version word and another checksum;
  *  - a table entry that arrived older than its page likewise;
  *  - both arriving old together still lowers the sum of all versions, which
- *    must equal the write count the loop keeps in R15, a register that
- *    travels in the VMM's vCPU record and not in the page stream;
+ *    must equal the write count the loop keeps in XMM15, a register that
+ *    travels in the VMM's vCPU record and never in the page stream;
  *  - a guest that ran twice, or a report lost or replayed, breaks the report
  *    sequence the VMM checks;
  *  - lost time shows as the largest gap between two loop iterations, the
