@@ -244,9 +244,9 @@ int migrate_send(struct vmm *v, const struct demo_mig_opts *o,
 	res->stop_ns = now_ns() - t_stop;
 	/* SENT: the guest is the destination's. Show that it cannot run
 	 * here again: the library refuses the resume. */
-	v->expect_refusal = true;
+	__atomic_store_n(&v->expect_refusal, true, __ATOMIC_RELAXED);
 	res->resume_after = vmm_resume(v);
-	v->expect_refusal = false;
+	__atomic_store_n(&v->expect_refusal, false, __ATOMIC_RELAXED);
 out:
 	if (sc.s) {
 		st.size = sizeof(st);

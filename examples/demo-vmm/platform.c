@@ -30,7 +30,8 @@ static void lib_log(void *opaque, uint32_t level, const char *msg)
 	struct vmm *v = opaque;
 
 	/* The refused resume after a migration is the library doing its job. */
-	vmm_note(v, level == SEVMIG_LOG_ERR && !v->expect_refusal ?
+	vmm_note(v, level == SEVMIG_LOG_ERR &&
+		 !__atomic_load_n(&v->expect_refusal, __ATOMIC_RELAXED) ?
 		 "libsevmig-error" : "libsevmig", "%s", msg);
 }
 

@@ -385,7 +385,7 @@ int state_apply(struct vmm *v, const struct demo_incoming_state *s)
 		}
 	}
 	pthread_mutex_lock(&v->lock);
-	v->gen = s->dev.gen + 1;
+	__atomic_store_n(&v->gen, s->dev.gen + 1, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < v->nr_vcpus; i++) {
 		v->vcpus[i].doorbell_ret = s->dev.vcpu[i].doorbell_ret;
 		/* Reports here must continue exactly where the source's

@@ -363,8 +363,8 @@ static void on_doorbell(struct vmm *v, struct vcpu *c, const struct kvm_regs *r)
 	uint64_t ret_hc = (uint64_t)-1000;	/* KVM_ENOSYS */
 	int err;
 
-	if (!v->doorbell_used) {
-		v->doorbell_used = true;
+	/* Said once, by whichever vCPU rings first. */
+	if (!__atomic_exchange_n(&v->doorbell_used, true, __ATOMIC_RELAXED)) {
 		vmm_note(v, "doorbell", "doorbell in use: the guest reports "
 			 "page-state changes through I/O port 0x%x, and the "
 			 "VMM turns each into sevmig_vm_map_gpa_range(), the "
@@ -452,7 +452,7 @@ static void on_io(struct vmm *v, struct vcpu *c)
 			idle(v, val);
 		return;
 	case DEMO_PORT_GEN:
-		val = (uint32_t)v->gen;
+		val = (uint32_t)__atomic_load_n(&v->gen, __ATOMIC_RELAXED);
 		break;
 	case DEMO_PORT_PANIC:
 		if (out && vmm_ioctl(v, c->fd, KVM_GET_REGS, &regs) == 0)
