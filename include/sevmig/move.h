@@ -129,7 +129,8 @@ SEVMIG_WARN_UNUSED int sevmig_vm_move_check(struct sevmig_vm *dst,
  *         HAS_MIRRORS, VCPUS_RUNNING, or CONTENDED after the retries),
  *         -EOPNOTSUPP (SNP), -ENODATA (SEV_TYPE_UNKNOWN), -EBADF (KVM does
  *         not see @src's descriptor as a VM), -EIO (KVM considers @dst
- *         dead), other errno from KVM_ENABLE_CAP.
+ *         dead), -ENOMEM (KVM could not allocate), other errno from
+ *         KVM_ENABLE_CAP.
  * Firmware: none for the move itself; GUEST_STATUS when a handle's type is
  *         not known (see sevmig_vm_move_check()).
  * Context: any thread, with every vCPU of both VMs stopped (pause them);
@@ -233,7 +234,8 @@ SEVMIG_WARN_UNUSED int sevmig_vm_mirror_from(struct sevmig_vm *mirror,
  * @return 0 or a negative errno.
  *
  * Errors: those of sevmig_vm_mirror_from(); -EINVAL also for a negative
- *         @kvm_fd; KVM_CREATE_VM's errno; -ENOMEM.
+ *         @kvm_fd; KVM_CREATE_VM's errno (e.g. -EMFILE: no descriptor
+ *         left); -ENOMEM (no memory for the mirror's handle).
  * Firmware: as sevmig_vm_mirror_from().
  * Context: any thread.
  */
@@ -329,7 +331,8 @@ int sevmig_vm_fd(const struct sevmig_vm *vm);
  *         done, or a negative errno.
  *
  * Errors: -EINVAL (NULL @vm, flags, negative @fd), -ESTALE (KVM_RUN on a
- *         VM that must not run), and the request's own errors.
+ *         VM that must not run), and the request's own errors: -EIO among
+ *         them for a request off the allow-list on a dead VM.
  * Firmware: not reached (KVM_MEMORY_ENCRYPT_OP passes through untouched).
  * Context: any thread; as the request itself.
  */

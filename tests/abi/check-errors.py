@@ -30,7 +30,7 @@ import sys
 ERRNO_NAMES = {n for n in dir(errno) if re.fullmatch(r'E[A-Z0-9]+', n)} | \
     {'ENOTSUPP'}
 
-DOC_RE = re.compile(r'/\*\*((?:(?!\*/).)*)\*/\s*([^;{]*?\()', re.S)
+DOC_RE = re.compile(r'/\*\*((?:(?!\*/).)*)\*/\s*((?:(?!/\*)[^;{])*?\()', re.S)
 FN_RE = re.compile(r'\b(sevmig_\w+)\s*\($')
 CASE_RE = re.compile(r'DOC_CASE\(\s*(sevmig_\w+)\s*,\s*(E[A-Z0-9]+)\s*\)')
 ERRNO_RE = re.compile(r'(?<![\w-])-?(E[A-Z0-9]{2,})\b')
@@ -99,6 +99,50 @@ def allowed(funcs, common, name, seen=None):
     return out
 
 
+def balanced(text, i):
+    """End index of the parenthesised text that starts at text[i] == '('."""
+    depth = 0
+    for j in range(i, len(text)):
+        if text[j] == '(':
+            depth += 1
+        elif text[j] == ')':
+            depth -= 1
+            if depth == 0:
+                return j
+    return -1
+
+
+ASSERT_RE = re.compile(r'assert_int_equal\(\s*(sevmig_\w+)\s*\(')
+EXPECT_RE = re.compile(r'\s*,\s*-(E[A-Z0-9]{2,})\s*\)')
+
+
+def asserted_errors(text):
+    """Cases written as assert_int_equal(sevmig_fn(...), -EXXX) in a test
+    (the tests of the tracker, moves and teardown force errors this way)."""
+    found = set()
+    for m in ASSERT_RE.finditer(text):
+        end = balanced(text, m.end() - 1)
+        if end < 0:
+            continue
+        e = EXPECT_RE.match(text, end + 1)
+        if e:
+            found.add((m.group(1), e.group(1)))
+    return found
+
+
+ROW_RE = re.compile(r'\{\s*"([a-z_]+):[^"]*",\s*-(E[A-Z0-9]{2,})\b')
+
+
+def table_rows(text):
+    """Rows { "fn: what", -EXXX, ... } of a table-driven test naming the
+    function without its prefix (tests/tracker/test-tracker-errors.c)."""
+    prefix = re.search(r'@errors-prefix (sevmig_\w*)', text)
+    if not prefix:
+        return set()
+    return {(prefix.group(1) + m.group(1), m.group(2))
+            for m in ROW_RE.finditer(text)}
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
@@ -110,8 +154,11 @@ def main():
     cases = set()
     for path in sources:
         with open(path) as f:
-            for m in CASE_RE.finditer(f.read()):
-                cases.add((m.group(1), m.group(2)))
+            text = f.read()
+        for m in CASE_RE.finditer(text):
+            cases.add((m.group(1), m.group(2)))
+        cases |= asserted_errors(text)
+        cases |= table_rows(text)
 
     problems = []
     for name, path in missing:

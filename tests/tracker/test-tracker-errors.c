@@ -5,6 +5,7 @@
  * line must reach the tracker's context log at SEVMIG_LOG_ERR (except for a
  * NULL tracker, which has no context to log through: documented). -ENOMEM
  * is forced in test-tracker-nomem.c, which can refuse allocations.
+ * (tests/abi/check-errors.py reads the rows below: @errors-prefix sevmig_tracker_)
  */
 #include <errno.h>
 #include <limits.h>

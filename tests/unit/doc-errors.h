@@ -133,6 +133,7 @@ struct sevmig_ctx *doc_ctx(struct fake_sys *fs);
 #define DOC_SEV_FD 5
 #define DOC_VM_FD 7
 #define DOC_VCPU_FD 9
+#define DOC_KVM_FD 11	/* the VMM's /dev/kvm, for calls that create VMs */
 struct sevmig_platform *doc_platform(struct sevmig_ctx *ctx);
 /* A VM handle on DOC_VM_FD with @p (may be NULL), freed at the end. */
 struct sevmig_vm *doc_vm(struct sevmig_ctx *ctx, struct sevmig_platform *p);

@@ -1865,6 +1865,55 @@ DOC_CASE(sevmig_hello_export, EIO)
 	return ret;
 }
 
+/* ---- checks.h: records from a newer header ---- */
+
+DOC_CASE(sevmig_cert_check_target, E2BIG)
+{
+	struct sevmig_ctx *ctx = doc_ctx(doc_fake_none());
+	struct {
+		struct sevmig_target_certs t;
+		uint64_t newer;
+	} big = { .t.size = sizeof(big), .newer = 1 };
+	uint64_t why = 0;
+
+	return DOC_CALL(sevmig_cert_check_target(ctx, &big.t, 0, &why));
+}
+
+DOC_CASE(sevmig_preflight, E2BIG)
+{
+	struct sevmig_ctx *ctx = doc_ctx(doc_fake_none());
+	struct sevmig_target_certs t = { .size = sizeof(t) };
+	struct {
+		struct sevmig_preflight_args a;
+		uint64_t newer;
+	} big = { .a.size = sizeof(big), .a.target = &t, .newer = 1 };
+	uint64_t why = 0;
+
+	return DOC_CALL(sevmig_preflight(ctx, &big.a, &why));
+}
+
+/* ---- move.h: the mirror's own handle cannot be made ---- */
+
+DOC_CASE(sevmig_vm_mirror_create, ENOMEM)
+{
+	/* KVM made the VM; the handle for it cannot be: the fd is closed. */
+	const struct fake_call script[] = {
+		FAKE_IOCTL_VAL(DOC_KVM_FD, KVM_CREATE_VM, 0, DOC_VM_FD + 1),
+		FAKE_CLOSE(DOC_VM_FD + 1, 0),
+	};
+	struct sevmig_vm_opts o = { .size = sizeof(o), .vm_fd = DOC_VM_FD,
+				    .phys_bits = 40,
+				    .sev_type = SEVMIG_SEV_TYPE_SEV };
+	struct sevmig_vm *p = NULL, *m = NULL;
+	struct sevmig_ctx *ctx;
+
+	doc_nomem();	/* before the script: a skip leaves it unused */
+	ctx = doc_ctx(DOC_FAKE(script));
+	assert_int_equal(sevmig_vm_new(ctx, &o, &p), 0);
+	doc_defer((void (*)(void *))sevmig_vm_free, p);
+	return DOC_CALL(sevmig_vm_mirror_create(p, DOC_KVM_FD, 0, &m, NULL));
+}
+
 int main(void)
 {
 	return doc_run_all("documented errors (fake backend)");
