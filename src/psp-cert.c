@@ -403,7 +403,7 @@ int sevmig_amd_chain_parse(struct sevmig_ctx *ctx, const void *buf, size_t len,
 			return sevmig_err(ctx, -EBADMSG,
 					  "AMD chain: expected the ASK (usage 0x13) then the ARK (usage 0x0), found usages 0x%x and 0x%x",
 					  ask->usage, ark->usage);
-		if (memcmp(ask->certifying_id, ark->key_id, 16))
+		if (memcmp(ask->certifying_id, ark->key_id, 16) != 0)
 			return sevmig_err(ctx, -ENOLINK,
 					  "AMD chain: the ASK was certified by another ARK (its certifying id differs from this ARK's key id)");
 		return 0;
