@@ -519,7 +519,7 @@ static int cmd_send_start(struct gc *g)
 		    sim_verify_sev_by_sev(&pek, &oca) ||
 		    sim_verify_sev_by_sev(&pdh, &pek))
 			return fw_fail(g, SEV_RET_BAD_SIGNATURE);
-		if (memcmp(&oca, &g->host->oca.cert, sizeof(oca)))
+		if (memcmp(&oca, &g->host->oca.cert, sizeof(oca)) != 0)
 			return fw_fail(g, SEV_RET_POLICY_FAILURE);
 	}
 	peer = pdh_key(uptr(p.pdh_cert_uaddr));

@@ -219,7 +219,7 @@ struct sim_vm *sim_vm_get_fd(struct sevmig_sim *sim, int fd, uint8_t kind);
 
 /* ---- guest.c ---- */
 int sim_mem_enc_op(struct sevmig_sim_host *host, struct sim_vm *vm,
-		   struct kvm_sev_cmd *cmd);
+		   struct kvm_sev_cmd *user);
 int sim_reg_region(struct sim_vm *vm, unsigned long req,
 		   const struct kvm_enc_region *r);
 int sim_enc_context_from(struct sevmig_sim_host *host, struct sim_vm *dst,
