@@ -39,6 +39,8 @@ SEVMIG_RECORD_VER0(struct sevmig_policy_info, SEVMIG_POLICY_INFO_SIZE_VER0,
 		   api_minor);
 SEVMIG_RECORD_VER0(struct sevmig_preflight_args,
 		   SEVMIG_PREFLIGHT_ARGS_SIZE_VER0, target_api_minor);
+/* sizeof of the pointer member itself is what ends the record. */
+/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 SEVMIG_RECORD_VER0(struct sevmig_vm_opts, SEVMIG_VM_OPTS_SIZE_VER0, platform);
 
 int sevmig_arg_null(const struct sevmig_ctx *ctx, const char *fn,

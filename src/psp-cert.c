@@ -454,6 +454,8 @@ SEVMIG_EXPORT int sevmig_cert_parse(struct sevmig_ctx *ctx, const void *buf,
 		ret = sevmig_cert_parse_sev(ctx, "(SEV format)", buf, len, &i);
 	else {
 		ret = sevmig_cert_parse_amd(ctx, "(AMD format)", buf, len, 0, &i);
+		/* i is filled whenever ret is 0 (sevmig_err() never returns 0). */
+		/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 		if (!ret && i.length != len)
 			ret = sevmig_err(ctx, -EBADMSG,
 					 "certificate: %zu bytes, but the AMD certificate in them is %u",

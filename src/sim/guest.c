@@ -424,6 +424,8 @@ static int derive_kek_kik(struct sevmig_sim_host *host, EVP_PKEY *peer,
 		ret = simc_kdf(z, sizeof(z), "sev-master-secret", nonce, 16,
 			       master);
 	if (!ret)
+		/* KEK = KDF(master, "sev-kek"): the argument order is right. */
+		/* NOLINTNEXTLINE(readability-suspicious-call-argument) */
 		ret = simc_kdf(master, 16, "sev-kek", NULL, 0, kek);
 	if (!ret)
 		ret = simc_kdf(master, 16, "sev-kik", NULL, 0, kik);
