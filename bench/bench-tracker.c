@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Page-state tracker benchmark (issue 4). Prints figures; it is not a timed
+ * Page-state tracker benchmark. Prints figures; it is not a timed
  * test. Every workload runs on the tracker and on two baselines in the same
  * process:
  *  - list:   a sorted doubly-linked list of shared ranges searched

@@ -13,8 +13,9 @@
 #include "internal.h"
 
 /* Every public record's first published size, checked against its layout. */
-SEVMIG_RECORD_VER0(struct sevmig_sys_ops, SEVMIG_SYS_OPS_SIZE_VER0, munmap);
-SEVMIG_RECORD_VER0(struct sevmig_ctx_opts, SEVMIG_CTX_OPTS_SIZE_VER0, reserved0);
+SEVMIG_RECORD_VER0(struct sevmig_sys_ops, SEVMIG_SYS_OPS_SIZE_VER0, fsync);
+SEVMIG_RECORD_VER0(struct sevmig_ctx_opts, SEVMIG_CTX_OPTS_SIZE_VER0,
+		   verify_opaque);
 SEVMIG_RECORD_VER0(struct sevmig_host_caps, SEVMIG_HOST_CAPS_SIZE_VER0,
 		   es_cross_host_reasons);
 SEVMIG_RECORD_VER0(struct sevmig_tracker_sync_info,
@@ -39,9 +40,17 @@ SEVMIG_RECORD_VER0(struct sevmig_policy_info, SEVMIG_POLICY_INFO_SIZE_VER0,
 		   api_minor);
 SEVMIG_RECORD_VER0(struct sevmig_preflight_args,
 		   SEVMIG_PREFLIGHT_ARGS_SIZE_VER0, target_api_minor);
-/* sizeof of the pointer member itself is what ends the record. */
-/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
-SEVMIG_RECORD_VER0(struct sevmig_vm_opts, SEVMIG_VM_OPTS_SIZE_VER0, platform);
+SEVMIG_RECORD_VER0(struct sevmig_vm_opts, SEVMIG_VM_OPTS_SIZE_VER0, sev_type);
+SEVMIG_RECORD_VER0(struct sevmig_channel_ops, SEVMIG_CHANNEL_OPS_SIZE_VER0,
+		   cancel);
+SEVMIG_RECORD_VER0(struct sevmig_mig_stats, SEVMIG_MIG_STATS_SIZE_VER0,
+		   fw_status_seen);
+SEVMIG_RECORD_VER0(struct sevmig_send_opts, SEVMIG_SEND_OPTS_SIZE_VER0,
+		   reserved0);
+SEVMIG_RECORD_VER0(struct sevmig_pass_info, SEVMIG_PASS_INFO_SIZE_VER0,
+		   duration_ns);
+SEVMIG_RECORD_VER0(struct sevmig_receive_opts, SEVMIG_RECEIVE_OPTS_SIZE_VER0,
+		   progress_opaque);
 
 int sevmig_arg_null(const struct sevmig_ctx *ctx, const char *fn,
 		    const char *what)

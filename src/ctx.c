@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* The library context: which backend, where logs go, whether the PSP lives. */
+/*
+ * The library context: which backend, where logs go, whether the PSP lives,
+ * and the trust anchors of certificate checks (verifier, added roots).
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,14 @@ static int sys_ops_copy(struct sevmig_sys_ops *dst,
 		dst->mmap = def->mmap;
 	if (!dst->munmap)
 		dst->munmap = def->munmap;
+	if (!dst->read)
+		dst->read = def->read;
+	if (!dst->writev)
+		dst->writev = def->writev;
+	if (!dst->poll)
+		dst->poll = def->poll;
+	if (!dst->fsync)
+		dst->fsync = def->fsync;
 	return 0;
 }
 
@@ -73,11 +84,22 @@ SEVMIG_EXPORT int sevmig_ctx_new(const struct sevmig_ctx_opts *opts,
 	ctx->log = o.log;
 	ctx->log_opaque = o.log_opaque;
 	ctx->log_level = o.log_level ? o.log_level : SEVMIG_LOG_WARNING;
+	ctx->verify = o.verify;
+	ctx->verify_opaque = o.verify_opaque;
+	ret = pthread_mutex_init(&ctx->arks_lock, NULL);
+	if (ret) {
+		free(ctx);
+		return sevmig_err(&early, -ret, "%s: cannot create a lock: %s",
+				  __func__, sevmig_strerror(-ret));
+	}
 	*ret_ctx = ctx;
 	return 0;
 }
 
 SEVMIG_EXPORT void sevmig_ctx_free(struct sevmig_ctx *ctx)
 {
+	if (!ctx)
+		return;
+	pthread_mutex_destroy(&ctx->arks_lock);
 	free(ctx);
 }

@@ -3,6 +3,7 @@
 #ifndef SEVMIG_INTERNAL_H
 #define SEVMIG_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,6 +32,21 @@ struct sevmig_ctx {
 	 * any thread may issue PSP commands.
 	 */
 	int psp_dead;
+	/* Signature verifier from the options, or NULL (psp-roots.c). */
+	int (*verify)(void *opaque, const void *cert, size_t cert_len,
+		      const void *signer, size_t signer_len);
+	void *verify_opaque;
+	/*
+	 * AMD roots the operator added. Slots below nr_arks never change once
+	 * published (release store), so checks read them without the lock;
+	 * adders serialise on arks_lock.
+	 */
+	pthread_mutex_t arks_lock;
+	uint32_t nr_arks;
+	struct sevmig_ark_id {
+		uint8_t key_id[16];
+		uint8_t fingerprint[32];
+	} arks[SEVMIG_MAX_ADDED_ARKS];
 };
 
 /* ---- logging (log.c) ---- */
@@ -85,6 +101,15 @@ int sevmig_arg_out(const struct sevmig_ctx *ctx, const char *fn,
 		   const char *what, const void *user, size_t ksize,
 		   size_t min_size);
 
+/* ---- CRC32C (crc32c.c) ---- */
+/*
+ * CRC32C of @len bytes continuing @crc (0 to start): standard CRC32C, so
+ * sevmig_crc32c(0, "123456789", 9) == 0xe3069283. The _soft variant is the
+ * table path, for tests that compare the two.
+ */
+uint32_t sevmig_crc32c(uint32_t crc, const void *buf, size_t len);
+uint32_t sevmig_crc32c_soft(uint32_t crc, const void *buf, size_t len);
+
 /* Store a firmware status for the caller when there is one to report. */
 static inline void sevmig_put_fw(uint32_t *ret_fw_error, uint32_t fw)
 {
@@ -100,9 +125,13 @@ int sevmig_sys_ioctl(const struct sevmig_ctx *ctx, int fd, unsigned long req,
 /* For ioctls whose argument is an integer (KVM_CHECK_EXTENSION, ...). */
 int sevmig_sys_ioctl_val(const struct sevmig_ctx *ctx, int fd,
 			 unsigned long req, unsigned long val);
-int sevmig_sys_mmap(const struct sevmig_ctx *ctx, void *addr, size_t len,
-		    int prot, int mflags, int fd, int64_t off, void **ret);
-int sevmig_sys_munmap(const struct sevmig_ctx *ctx, void *addr, size_t len);
+int sevmig_sys_read(const struct sevmig_ctx *ctx, int fd, void *buf,
+		    size_t len);
+int sevmig_sys_writev(const struct sevmig_ctx *ctx, int fd,
+		      const struct sevmig_iovec *iov, uint32_t iovcnt);
+int sevmig_sys_poll(const struct sevmig_ctx *ctx, int fd, uint32_t events,
+		    int timeout_ms);
+int sevmig_sys_fsync(const struct sevmig_ctx *ctx, int fd);
 
 /* ---- PSP choke point (psp.c) ---- */
 /*

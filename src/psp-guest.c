@@ -328,6 +328,14 @@ static int simple_cmd(struct sevmig_platform *p, int vm_fd, uint32_t id,
 	return ret;
 }
 
+SEVMIG_EXPORT int sevmig_psp_init(struct sevmig_platform *p, int vm_fd,
+				  uint32_t flags, uint32_t *ret_fw_error)
+{
+	if (p && sevmig_arg_flags(p->ctx, __func__, flags))
+		return -EINVAL;
+	return simple_cmd(p, vm_fd, KVM_SEV_INIT, __func__, ret_fw_error);
+}
+
 SEVMIG_EXPORT int sevmig_psp_send_finish(struct sevmig_platform *p, int vm_fd,
 					 uint32_t *ret_fw_error)
 {

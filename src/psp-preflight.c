@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "psp-cert.h"
+#include "psp-roots.h"
 #include "internal.h"
 #include "uapi/sev-cert.h"
 
@@ -113,6 +114,8 @@ static uint64_t target_reasons(struct sevmig_ctx *ctx,
 	struct sevmig_cert_info pdh, pek, oca, cek, ask, ark;
 	bool have_pdh = false, have_chain = false, have_ask = false;
 	const uint8_t *chain = t->plat_chain;
+	struct sevmig_chain_view view = { .pdh = NULL };
+	uint32_t origin;
 	uint64_t r = 0;
 	int ret;
 
@@ -183,6 +186,31 @@ static uint64_t target_reasons(struct sevmig_ctx *ctx,
 	r |= check_links(ctx, have_pdh ? &pdh : NULL,
 			 have_chain ? &pek : NULL, have_chain ? &oca : NULL,
 			 have_chain ? &cek : NULL, have_ask ? &ask : NULL);
+
+	/* The root must be AMD's (or the operator's); then the signatures. */
+	if (have_ask) {
+		view.ask = t->amd_chain;
+		view.ask_len = ask.length;
+		view.ark = view.ask + ask.length;
+		view.ark_len = ark.length;
+		if (sevmig_ark_identify(ctx, "target AMD chain", view.ark, &ark,
+					&origin))
+			r |= SEVMIG_REASON_TARGET_UNKNOWN_ROOT;
+		else
+			sevmig_log(ctx, SEVMIG_LOG_DEBUG,
+				   "target AMD chain: the root is %s%s",
+				   origin == SEVMIG_ARK_ADDED ? "" :
+				   "AMD's genuine root of ",
+				   sevmig_ark_name(origin));
+	}
+	if (have_pdh)
+		view.pdh = t->pdh;
+	if (have_chain) {
+		view.pek = chain;
+		view.oca = chain + SEVMIG_SEV_CERT_LEN;
+		view.cek = chain + 2 * SEVMIG_SEV_CERT_LEN;
+	}
+	r |= sevmig_chain_verify(ctx, &view);
 
 	if (have_chain && sevmig_api_older(pek.api_major, pek.api_minor, policy)) {
 		sevmig_err(ctx, -EBADMSG,

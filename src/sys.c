@@ -32,14 +32,24 @@ int sevmig_sys_ioctl_val(const struct sevmig_ctx *ctx, int fd,
 	return sevmig_sys_ioctl(ctx, fd, req, (void *)(uintptr_t)val);
 }
 
-int sevmig_sys_mmap(const struct sevmig_ctx *ctx, void *addr, size_t len,
-		    int prot, int mflags, int fd, int64_t off, void **ret)
+int sevmig_sys_read(const struct sevmig_ctx *ctx, int fd, void *buf, size_t len)
 {
-	return ctx->sys.mmap(ctx->sys.opaque, addr, len, prot, mflags, fd, off,
-			     ret);
+	return ctx->sys.read(ctx->sys.opaque, fd, buf, len);
 }
 
-int sevmig_sys_munmap(const struct sevmig_ctx *ctx, void *addr, size_t len)
+int sevmig_sys_writev(const struct sevmig_ctx *ctx, int fd,
+		      const struct sevmig_iovec *iov, uint32_t iovcnt)
 {
-	return ctx->sys.munmap(ctx->sys.opaque, addr, len);
+	return ctx->sys.writev(ctx->sys.opaque, fd, iov, iovcnt);
+}
+
+int sevmig_sys_poll(const struct sevmig_ctx *ctx, int fd, uint32_t events,
+		    int timeout_ms)
+{
+	return ctx->sys.poll(ctx->sys.opaque, fd, events, timeout_ms);
+}
+
+int sevmig_sys_fsync(const struct sevmig_ctx *ctx, int fd)
+{
+	return ctx->sys.fsync(ctx->sys.opaque, fd);
 }

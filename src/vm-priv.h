@@ -59,12 +59,41 @@ struct sevmig_vm {
 
 	struct sevmig_tracker *tracker;	/* fed by hypercall exits */
 
+	/*
+	 * Migration sessions: at most one at a time (atomic flag); while a
+	 * send session commits, resume is refused; the last session's id and
+	 * verdict answer a destination left in doubt (under lock).
+	 */
+	int session_busy;
+	int resume_blocked;
+	bool last_session_valid;
+	uint8_t last_session_id[16];
+
 	/* vCPUs and the paused mark, under vcpu_lock. */
 	pthread_mutex_t vcpu_lock;
 	struct vm_vcpu *vcpus;
 	uint32_t nvcpus;
 	int paused;			/* atomic reads from other threads */
+
+	/* The encryption context, moves and mirrors (vm-move.c). */
+	uint32_t vm_type;		/* SEVMIG_VM_TYPE_*, 0 when not said */
+	uint32_t sev_type;		/* SEVMIG_SEV_TYPE_* or VM_SEV_ANY, 0
+					   unknown; atomic */
+	uint32_t role;			/* SEVMIG_VM_ROLE_*; atomic */
+	int busy;			/* atomic: a move, mirror or teardown
+					   holds the handle */
+	bool owns_fd;			/* vm_fd created by libsevmig: closed at
+					   teardown or free */
+	bool moved_in;			/* took its context by a move (KVM keeps
+					   no /dev/sev fd for it) */
+	struct vm_link *link;		/* shared with a primary or its mirrors;
+					   atomic pointer, set once */
+	struct sevmig_vm *link_next;	/* a mirror: next in its link's list */
+	bool torn_down;			/* sevmig_vm_teardown() done (busy held) */
 };
+
+/* sev_type of a VM with a context whose kind is not known (internal). */
+#define VM_SEV_ANY 0x100u
 
 static inline bool sevmig_vm_flag(const int *flag)
 {
@@ -90,7 +119,42 @@ static inline uint32_t sevmig_vm_get_state(const struct sevmig_vm *vm)
 int sevmig_vm_transition(struct sevmig_vm *vm, uint32_t from, uint32_t to,
 			 const char *why);
 
-/* 0 when the VM's vCPUs may enter KVM_RUN, else -ESTALE (logged for @fn). */
+/*
+ * 0 when the VM's vCPUs may enter KVM_RUN, else -ESTALE (logged for @fn).
+ * A mirror may run only while its primary may.
+ */
 int sevmig_vm_check_runnable(const struct sevmig_vm *vm, const char *fn);
+
+/* ---- vm-move.c ---- */
+/*
+ * 0 when a handle-level call may issue KVM SEV command @id on @vm; a mirror
+ * may issue only what KVM allows a mirror (LAUNCH_UPDATE_VMSA, GUEST_STATUS,
+ * DBG_DECRYPT, DBG_ENCRYPT): anything else is -EINVAL, logged for @fn with
+ * SEVMIG_REASON_IS_MIRROR's sentence. Migration sessions call this before
+ * each firmware command they issue through a handle.
+ */
+int sevmig_vm_check_fw(const struct sevmig_vm *vm, uint32_t id,
+		       const char *fn);
+/*
+ * The state of @vm's primary when @vm is an attached mirror, else 0. Takes
+ * the link's lock (a leaf lock).
+ */
+uint32_t sevmig_vm_primary_state(const struct sevmig_vm *vm);
+/* Detach @vm from its primary or mirrors before it is freed. */
+void sevmig_vm_link_release(struct sevmig_vm *vm);
+/* Mirrors attached to @vm when it is a primary, else 0. */
+uint32_t sevmig_vm_mirror_count(const struct sevmig_vm *vm);
+/* Detach one mirror from primary @vm and return it; NULL when none is left. */
+struct sevmig_vm *sevmig_vm_link_pop_mirror(struct sevmig_vm *vm);
+/* Detach mirror @vm from its primary's list (its link stays until free). */
+void sevmig_vm_link_detach(struct sevmig_vm *vm);
+/*
+ * Hold @vm against other moves, mirrors and teardowns: 0, or -EBUSY after
+ * the bounded retries (logged for @fn). sevmig_vm_unclaim() releases it.
+ */
+int sevmig_vm_claim(struct sevmig_vm *vm, const char *fn);
+void sevmig_vm_unclaim(struct sevmig_vm *vm);
+/* True when @vm's guest must never run again (itself or its primary). */
+bool sevmig_vm_never_runs(const struct sevmig_vm *vm);
 
 #endif /* SEVMIG_VM_PRIV_H */

@@ -124,18 +124,27 @@ SEVMIG_EXPORT int sevmig_vm_resume(struct sevmig_vm *vm, uint32_t flags)
 		return -EINVAL;
 	if (sevmig_arg_flags(vm->ctx, __func__, flags))
 		return -EINVAL;
+	/*
+	 * Decided under the vCPU lock: a move holds it from its paused check
+	 * to the source's MOVED state, so a resume either comes first (and
+	 * the move refuses) or sees MOVED.
+	 */
+	pthread_mutex_lock(&vm->vcpu_lock);
 	s = sevmig_vm_get_state(vm);
 	if (s == SEVMIG_VM_INCOMING)
-		return sevmig_err(vm->ctx, -EBUSY,
-				  "%s: VM fd %d is being received: it may run only after the migration committed",
-				  __func__, vm->vm_fd);
-	ret = sevmig_vm_check_runnable(vm, __func__);
-	if (ret)
-		return ret;
-	pthread_mutex_lock(&vm->vcpu_lock);
-	sevmig_vm_set_flag(&vm->paused, false);
+		ret = sevmig_err(vm->ctx, -EBUSY,
+				 "%s: VM fd %d is being received: it may run only after the migration committed",
+				 __func__, vm->vm_fd);
+	else
+		ret = sevmig_vm_check_runnable(vm, __func__);
+	if (!ret && sevmig_vm_flag(&vm->resume_blocked))
+		ret = sevmig_err(vm->ctx, -EBUSY,
+				 "%s: VM fd %d is in the final phase of a migration: it may run again only if the migration is cancelled",
+				 __func__, vm->vm_fd);
+	if (!ret)
+		sevmig_vm_set_flag(&vm->paused, false);
 	pthread_mutex_unlock(&vm->vcpu_lock);
-	return 0;
+	return ret;
 }
 
 SEVMIG_EXPORT int sevmig_vm_paused(struct sevmig_vm *vm, uint32_t *ret_paused)

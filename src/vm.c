@@ -63,6 +63,18 @@ SEVMIG_EXPORT int sevmig_vm_new(struct sevmig_ctx *ctx,
 	if (o.platform && o.platform->ctx != ctx)
 		return sevmig_arg_invalid(ctx, __func__,
 					  "the platform object belongs to another context");
+	if (o.vm_type > SEVMIG_VM_TYPE_SNP || o.sev_type > SEVMIG_SEV_TYPE_SNP)
+		return sevmig_arg_invalid(ctx, __func__,
+					  "unknown vm_type %u or sev_type %u",
+					  o.vm_type, o.sev_type);
+	/* A typed VM can only ever hold its own kind of context. */
+	if (o.sev_type > SEVMIG_SEV_TYPE_NONE &&
+	    ((o.vm_type > SEVMIG_VM_TYPE_DEFAULT && o.sev_type != o.vm_type) ||
+	     (o.vm_type == SEVMIG_VM_TYPE_DEFAULT &&
+	      o.sev_type == SEVMIG_SEV_TYPE_SNP)))
+		return sevmig_arg_invalid(ctx, __func__,
+					  "sev_type %u cannot live in a VM of vm_type %u",
+					  o.sev_type, o.vm_type);
 
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
@@ -74,6 +86,9 @@ SEVMIG_EXPORT int sevmig_vm_new(struct sevmig_ctx *ctx,
 	vm->max_gfn = UINT64_C(1) << (o.phys_bits - GUEST_PAGE_SHIFT);
 	vm->host_policy = o.host_policy;
 	vm->state = SEVMIG_VM_LIVE;
+	vm->vm_type = o.vm_type;
+	vm->sev_type = o.sev_type;
+	vm->role = SEVMIG_VM_ROLE_OWNER;
 	if (pthread_rwlock_init(&vm->lock, NULL)) {
 		free(vm);
 		return sevmig_err(ctx, -ENOMEM, "%s: cannot create a lock", __func__);
@@ -99,6 +114,9 @@ SEVMIG_EXPORT void sevmig_vm_free(struct sevmig_vm *vm)
 {
 	if (!vm)
 		return;
+	sevmig_vm_link_release(vm);
+	if (vm->owns_fd)
+		(void)sevmig_sys_close(vm->ctx, vm->vm_fd);
 	sevmig_tracker_free(vm->tracker);
 	pthread_mutex_destroy(&vm->vcpu_lock);
 	pthread_rwlock_destroy(&vm->lock);
@@ -109,7 +127,15 @@ SEVMIG_EXPORT void sevmig_vm_free(struct sevmig_vm *vm)
 
 SEVMIG_EXPORT struct sevmig_tracker *sevmig_vm_tracker(struct sevmig_vm *vm)
 {
-	return vm ? vm->tracker : NULL;
+	struct sevmig_tracker *t;
+
+	if (!vm)
+		return NULL;
+	/* A move hands the object to another handle under this lock. */
+	pthread_rwlock_rdlock(&vm->lock);
+	t = vm->tracker;
+	pthread_rwlock_unlock(&vm->lock);
+	return t;
 }
 
 SEVMIG_EXPORT int sevmig_vm_state(struct sevmig_vm *vm, uint32_t *ret_state)
@@ -141,13 +167,25 @@ int sevmig_vm_transition(struct sevmig_vm *vm, uint32_t from, uint32_t to,
 			  sevmig_vm_state_name(cur));
 }
 
+static bool runnable_state(uint32_t s)
+{
+	return s == SEVMIG_VM_LIVE || s == SEVMIG_VM_SENDING ||
+	       s == SEVMIG_VM_INCOMING;
+}
+
 int sevmig_vm_check_runnable(const struct sevmig_vm *vm, const char *fn)
 {
-	uint32_t s = sevmig_vm_get_state(vm);
+	uint32_t s = sevmig_vm_get_state(vm), p;
 
-	if (s == SEVMIG_VM_LIVE || s == SEVMIG_VM_SENDING ||
-	    s == SEVMIG_VM_INCOMING)
-		return 0;
+	if (runnable_state(s)) {
+		/* A mirror runs in its primary's context: only while it may. */
+		p = sevmig_vm_primary_state(vm);
+		if (!p || runnable_state(p))
+			return 0;
+		return sevmig_err(vm->ctx, -ESTALE,
+				  "%s: VM fd %d is a mirror of a VM that is %s: the guest context it shares must not run again",
+				  fn, vm->vm_fd, sevmig_vm_state_name(p));
+	}
 	return sevmig_err(vm->ctx, -ESTALE,
 			  "%s: VM fd %d is %s: %s", fn, vm->vm_fd,
 			  sevmig_vm_state_name(s),
@@ -163,6 +201,7 @@ SEVMIG_EXPORT int sevmig_vm_guest_status(struct sevmig_vm *vm,
 					 uint32_t *ret_fw_error)
 {
 	uint32_t s;
+	int ret;
 
 	if (!vm)
 		return -EINVAL;
@@ -177,8 +216,16 @@ SEVMIG_EXPORT int sevmig_vm_guest_status(struct sevmig_vm *vm,
 		return sevmig_err(vm->ctx, -ESTALE,
 				  "%s: VM fd %d is %s: it has no guest any more",
 				  __func__, vm->vm_fd, sevmig_vm_state_name(s));
-	return sevmig_psp_guest_status(vm->platform, vm->vm_fd, ret_status,
-				       ret_fw_error);
+	ret = sevmig_vm_check_fw(vm, KVM_SEV_GUEST_STATUS, __func__);
+	if (ret)
+		return ret;
+	ret = sevmig_psp_guest_status(vm->platform, vm->vm_fd, ret_status,
+				      ret_fw_error);
+	if (ret == -EBADF && __atomic_load_n(&vm->moved_in, __ATOMIC_ACQUIRE))
+		sevmig_log(vm->ctx, SEVMIG_LOG_ERR,
+			   "%s: VM fd %d took its context by an intra-host move, and KVM does not give a moved-into VM the /dev/sev descriptor its firmware commands need",
+			   __func__, vm->vm_fd);
+	return ret;
 }
 
 /* Validate a byte range and convert it to frames. */
@@ -213,6 +260,10 @@ SEVMIG_EXPORT int sevmig_vm_ram_add(struct sevmig_vm *vm, uint64_t gpa,
 	if ((ret = sevmig_arg_flags(vm->ctx, __func__, flags)) ||
 	    (ret = range_to_frames(vm, __func__, gpa, size, &gfn, &npages)))
 		return ret;
+	if (sevmig_vm_flag(&vm->session_busy))
+		return sevmig_err(vm->ctx, -EBUSY,
+				  "%s: a migration session is open on this VM: its RAM map cannot change",
+				  __func__);
 	pthread_rwlock_wrlock(&vm->lock);
 	/* gfn is set: the arg helpers return negative errno, never 0. */
 	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
@@ -259,6 +310,10 @@ SEVMIG_EXPORT int sevmig_vm_ram_remove(struct sevmig_vm *vm, uint64_t gpa,
 		return -EINVAL;
 	if (sevmig_arg_flags(vm->ctx, __func__, flags))
 		return -EINVAL;
+	if (sevmig_vm_flag(&vm->session_busy))
+		return sevmig_err(vm->ctx, -EBUSY,
+				  "%s: a migration session is open on this VM: its RAM map cannot change",
+				  __func__);
 	pthread_rwlock_wrlock(&vm->lock);
 	for (uint32_t i = 0; i < vm->nram; i++) {
 		if (vm->ram[i].gfn << GUEST_PAGE_SHIFT == gpa &&
@@ -422,6 +477,8 @@ SEVMIG_EXPORT int sevmig_vm_readiness(struct sevmig_vm *vm,
 		r |= SEVMIG_REASON_TRACKING_LOST;
 	if (sevmig_vm_get_state(vm) != SEVMIG_VM_LIVE)
 		r |= SEVMIG_REASON_VM_NOT_LIVE;
+	if (__atomic_load_n(&vm->role, __ATOMIC_ACQUIRE) == SEVMIG_VM_ROLE_MIRROR)
+		r |= SEVMIG_REASON_IS_MIRROR;
 	*ret_reasons = r;
 	return 0;
 }

@@ -148,22 +148,129 @@ struct sevmig_target_certs {
 };
 #define SEVMIG_TARGET_CERTS_SIZE_VER0 56u
 
+/* ---- AMD root keys (ARK) ---- */
+
+/*
+ * Where a trusted ARK comes from: the genuine AMD root of one SEV CPU
+ * generation, or the operator (sevmig_ctx_add_ark()). Genoa's root also
+ * signs Bergamo and Siena. Values below SEVMIG_ARK_ADDED are generations;
+ * later ones may be added.
+ */
+enum sevmig_ark_origin {
+	SEVMIG_ARK_NAPLES = 1,   /* EPYC 7001, RSA-2048 */
+	SEVMIG_ARK_ROME = 2,     /* EPYC 7002, RSA-4096 */
+	SEVMIG_ARK_MILAN = 3,    /* EPYC 7003 */
+	SEVMIG_ARK_GENOA = 4,    /* EPYC 9004, 8004 (Genoa, Bergamo, Siena) */
+	SEVMIG_ARK_TURIN = 5,    /* EPYC 9005 */
+	SEVMIG_ARK_ADDED = 0x100, /* added with sevmig_ctx_add_ark() */
+};
+
+/* Roots one context can hold besides AMD's own. */
+#define SEVMIG_MAX_ADDED_ARKS 16u
+
+/**
+ * sevmig_ark_name() - the name of an ARK origin.
+ *
+ * @origin: SEVMIG_ARK_*.
+ * @return "Naples", "Rome", "Milan", "Genoa", "Turin", "added by the
+ *         operator"; NULL for any other value.
+ *
+ * Errors: none. Firmware: not reached. Context: any thread; no blocking.
+ */
+const char *sevmig_ark_name(uint32_t origin);
+
+/**
+ * sevmig_ctx_add_ark() - trust one more AMD root key in this context.
+ *
+ * libsevmig knows the genuine ARK of every SEV generation (by key id and
+ * a SHA-256 fingerprint of its public exponent and modulus as the AMD
+ * certificate stores them) and refuses a target chain whose ARK is none of
+ * them. An operator whose targets use another root (a test lab, a
+ * simulator, a future generation) adds it here. The certificate is checked
+ * structurally; with a signature verifier (sevmig_ctx_opts.verify) its
+ * self-signature must verify too. Only the key id and the fingerprint are
+ * kept, not the buffer.
+ *
+ * @ctx:   the context.
+ * @ark:   one AMD-format ARK certificate (usage 0, self-certified).
+ * @len:   its exact length.
+ * @flags: must be 0.
+ * @return 0 or a negative errno.
+ *
+ * Errors: -EINVAL (NULL @ctx or @ark, flags), -EBADMSG (not exactly one
+ *         well-formed ARK; the log says which field), -EEXIST (already
+ *         trusted: a genuine AMD root or added before), -EKEYREJECTED (its
+ *         key id is that of a trusted root with another key, or the
+ *         verifier refused its self-signature), -ENOSPC
+ *         (SEVMIG_MAX_ADDED_ARKS roots added already). Each is logged.
+ * Firmware: not reached.
+ * Context: any thread; concurrent calls and checks are safe. A root added
+ *          while a check runs may or may not count for that check.
+ */
+SEVMIG_WARN_UNUSED int sevmig_ctx_add_ark(struct sevmig_ctx *ctx,
+					  const void *ark, size_t len,
+					  uint32_t flags);
+
+/**
+ * sevmig_cert_check_root() - is the root of this AMD chain trusted here?
+ *
+ * Finds the ARK (the second certificate of ASK || ARK, or the whole buffer
+ * when it is one ARK) and compares its key id and key fingerprint with the
+ * genuine AMD roots and those added to @ctx. Signatures are not checked:
+ * the key itself is what is recognised (see sevmig_cert_check_target() for
+ * the signatures).
+ *
+ * @ctx:            optional context; a refusal is logged at ERR with the
+ *                  ARK's key id (and, for an ARK that claims a genuine
+ *                  root's key id with another key, that root's name).
+ * @amd_chain, @len: ASK || ARK (1664, 2176, 2688 or 3200 bytes) or one ARK.
+ * @ret_origin:     receives SEVMIG_ARK_* when trusted, else 0.
+ * @ret_reasons:    receives 0 (trusted), SEVMIG_REASON_TARGET_UNKNOWN_ROOT
+ *                  (well formed, not trusted), SEVMIG_REASON_TARGET_AMD_CHAIN
+ *                  (not a well-formed chain or ARK), or
+ *                  SEVMIG_REASON_TARGET_CERT_LINK (the ASK names another
+ *                  ARK; the ARK is still judged).
+ * @return 0 (whatever the verdict) or a negative errno.
+ *
+ * Errors: -EINVAL (NULL @amd_chain, @ret_origin or @ret_reasons).
+ * Firmware: not reached.
+ * Context: any thread; no blocking.
+ */
+SEVMIG_WARN_UNUSED int sevmig_cert_check_root(struct sevmig_ctx *ctx,
+					      const void *amd_chain, size_t len,
+					      uint32_t *ret_origin,
+					      uint64_t *ret_reasons);
+
 /**
  * sevmig_cert_check_target() - may these certificates be given to
  * SEND_START for a guest with this policy?
  *
- * Structural checks only: sizes; each certificate well formed; usages
- * (PDH, PEK, OCA, CEK; ASK, ARK); the PDH is ECDH; each signature area names
- * the expected signer with an algorithm matching the signer's key (PDH by
- * PEK; PEK by OCA and CEK; OCA by itself; CEK by the ASK, whose modulus size
- * must match the CEK's signature); the PDH is not older than the PEK that
- * signed it; the AMD chain links (ASK.certifying_id == ARK.key_id, ARK
+ * Structural checks: sizes; each certificate well formed; usages (PDH, PEK,
+ * OCA, CEK; ASK, ARK); the PDH is ECDH; each signature area names the
+ * expected signer with an algorithm matching the signer's key (PDH by PEK;
+ * PEK by OCA and CEK; OCA by itself; CEK by the ASK, whose modulus size must
+ * match the CEK's signature); the PDH is not older than the PEK that signed
+ * it; the AMD chain links (ASK.certifying_id == ARK.key_id, ARK
  * self-certified, sizes from the moduli); and the target PEK's API version
- * against the policy's minimum. The SEV format has no key ids, so a
- * well-formed certificate from another platform with the same shape cannot
- * be told apart: only the firmware's signature check (SEND_START) can.
+ * against the policy's minimum.
  *
- * @ctx:         optional context; each problem is logged at ERR.
+ * Roots: when an AMD chain is given, its ARK must be a genuine AMD root or
+ * one added to @ctx (sevmig_cert_check_root()); otherwise
+ * SEVMIG_REASON_TARGET_UNKNOWN_ROOT.
+ *
+ * Signatures: when @ctx has a verifier (sevmig_ctx_opts.verify), every link
+ * whose two certificates are well formed is verified: ARK -> ASK,
+ * ASK -> CEK, CEK -> PEK, OCA -> PEK, PEK -> PDH; each failure is logged
+ * naming the link and the verifier's error, and gives
+ * SEVMIG_REASON_TARGET_SIGNATURE. This is what catches a PDH, PEK or CEK
+ * from another platform of the same shape, or a Rome platform with the
+ * Milan AMD chain. Without a verifier the SEV format's lack of key ids means
+ * such a mix passes here, and the call says at SEVMIG_LOG_INFO that
+ * signatures are left to the firmware (SEND_START).
+ *
+ * @ctx:         optional context (its roots and verifier; without one, only
+ *               the genuine AMD roots and no signatures); each problem is
+ *               logged at ERR.
  * @target:      the certificates.
  * @policy:      the guest policy (its minimum API version is checked).
  * @ret_reasons: receives 0 or SEVMIG_REASON_TARGET_* /
@@ -172,7 +279,7 @@ struct sevmig_target_certs {
  *
  * Errors: -EINVAL (NULL @target or @ret_reasons, flags, size), -E2BIG.
  * Firmware: not reached.
- * Context: any thread; no blocking.
+ * Context: any thread; no blocking apart from the verifier's own work.
  */
 SEVMIG_WARN_UNUSED int
 sevmig_cert_check_target(struct sevmig_ctx *ctx,
@@ -283,7 +390,9 @@ struct sevmig_preflight_args {
  * target's OCA byte-identical to ours; SEV needs an AMD chain; SEV-ES cannot
  * cross hosts on upstream KVM (SEND/RECEIVE_UPDATE_VMSA do not exist);
  * the target's firmware API older than the policy's minimum; reserved
- * policy bits; and every certificate problem of sevmig_cert_check_target().
+ * policy bits; and every certificate problem of sevmig_cert_check_target()
+ * (structure, an untrusted AMD root, and bad signatures when @ctx has a
+ * verifier).
  *
  * @ctx:         optional context; each reason is logged at ERR.
  * @args:        policy, our OCA, target certificates.
@@ -294,7 +403,7 @@ struct sevmig_preflight_args {
  * Errors: -EINVAL (NULL @args, @ret_reasons or args->target, flags,
  *         sizes), -E2BIG.
  * Firmware: not reached.
- * Context: any thread; no blocking.
+ * Context: any thread; no blocking apart from the verifier's own work.
  */
 SEVMIG_WARN_UNUSED int
 sevmig_preflight(struct sevmig_ctx *ctx,

@@ -144,6 +144,8 @@ const char *sevmig_fw_status_name(uint32_t status);
 #define SEVMIG_REASON_TARGET_PLAT_CHAIN       (1ULL << 20)
 #define SEVMIG_REASON_TARGET_AMD_CHAIN        (1ULL << 21)
 #define SEVMIG_REASON_TARGET_CERT_LINK        (1ULL << 22)
+#define SEVMIG_REASON_TARGET_UNKNOWN_ROOT     (1ULL << 23)
+#define SEVMIG_REASON_TARGET_SIGNATURE        (1ULL << 24)
 /* One VM: sevmig_vm_readiness(). */
 #define SEVMIG_REASON_EXITS_NOT_ENABLED       (1ULL << 32)
 #define SEVMIG_REASON_HOST_POLICY_DENY        (1ULL << 33)
@@ -152,6 +154,28 @@ const char *sevmig_fw_status_name(uint32_t status);
 #define SEVMIG_REASON_MSR_FILTER_MISSING      (1ULL << 36)
 #define SEVMIG_REASON_CPUID_NOT_OFFERED       (1ULL << 37)
 #define SEVMIG_REASON_VM_NOT_LIVE             (1ULL << 38)
+/*
+ * Intra-host moves and mirrors: sevmig_vm_move_check(), sevmig_vm_move_from(),
+ * sevmig_vm_mirror_check(), sevmig_vm_mirror_from(), sevmig_vm_mirror_create(),
+ * sevmig_vm_teardown() (HAS_MIRRORS) and sevmig_vm_readiness() (IS_MIRROR).
+ */
+#define SEVMIG_REASON_SAME_VM                 (1ULL << 39)
+#define SEVMIG_REASON_SOURCE_NOT_LIVE         (1ULL << 40)
+#define SEVMIG_REASON_DEST_NOT_LIVE           (1ULL << 41)
+#define SEVMIG_REASON_SOURCE_NOT_SEV          (1ULL << 42)
+#define SEVMIG_REASON_DEST_HAS_CONTEXT        (1ULL << 43)
+#define SEVMIG_REASON_VM_TYPE_MISMATCH        (1ULL << 44)
+#define SEVMIG_REASON_SNP                     (1ULL << 45)
+#define SEVMIG_REASON_SEV_TYPE_UNKNOWN        (1ULL << 46)
+#define SEVMIG_REASON_ES_VCPU_COUNT           (1ULL << 47)
+#define SEVMIG_REASON_ES_VMSA                 (1ULL << 48)
+#define SEVMIG_REASON_VCPUS_RUNNING           (1ULL << 49)
+#define SEVMIG_REASON_IS_MIRROR               (1ULL << 50)
+#define SEVMIG_REASON_HAS_MIRRORS             (1ULL << 51)
+#define SEVMIG_REASON_MIRROR_HAS_VCPUS        (1ULL << 52)
+#define SEVMIG_REASON_PHYS_BITS_MISMATCH      (1ULL << 53)
+#define SEVMIG_REASON_CONTENDED               (1ULL << 54)
+#define SEVMIG_REASON_KERNEL_REFUSED          (1ULL << 55)
 
 /**
  * sevmig_reason_string() - describe one reason bit.
@@ -169,14 +193,19 @@ const char *sevmig_reason_string(uint64_t reason);
  * Syscall backend
  * ====================================================================== */
 
+/** One buffer of a vectored write (like struct iovec, without <sys/uio.h>). */
+struct sevmig_iovec {
+	const void *base;
+	size_t len;
+};
+
 /**
  * struct sevmig_sys_ops - where the library's system calls go.
  *
- * Every open, close, ioctl, mmap and munmap libsevmig performs goes through
- * one of these members, so a VMM can route them (a broker, a sandbox) and a
- * test or simulator can answer them. A NULL member means "the real Linux
- * system call". Each member returns its result (>= 0) or a negative errno,
- * never -1 with errno.
+ * Every system call libsevmig performs goes through one of these members, so
+ * a VMM can route them (a broker, a sandbox) and a test or simulator can
+ * answer them. A NULL member means "the real Linux system call". Each
+ * member returns its result (>= 0) or a negative errno, never -1 with errno.
  *
  * @size:    sizeof(struct sevmig_sys_ops) as compiled by the caller.
  * @flags:   must be 0.
@@ -187,6 +216,13 @@ const char *sevmig_reason_string(uint64_t reason);
  *           ioctl's non-negative result or -errno.
  * @mmap:    mmap(2): stores the mapping in *@ret_addr; returns 0 or -errno.
  * @munmap:  munmap(2): returns 0 or -errno.
+ * @read:    read(2) once (the fd channel of a migration session): returns
+ *           the bytes read (0 at end of file) or -errno.
+ * @writev:  writev(2) once, never raising SIGPIPE (a closed peer is
+ *           -EPIPE): returns the bytes written (possibly fewer) or -errno.
+ * @poll:    poll(2) on one descriptor: @events and the result are
+ *           SEVMIG_POLL_* bits; 0 on timeout; -errno.
+ * @fsync:   fsync(2): returns 0 or -errno.
  *
  * Members must be callable from several threads at once.
  */
@@ -200,8 +236,19 @@ struct sevmig_sys_ops {
 	int (*mmap)(void *opaque, void *addr, size_t length, int prot,
 		    int mflags, int fd, int64_t offset, void **ret_addr);
 	int (*munmap)(void *opaque, void *addr, size_t length);
+	int (*read)(void *opaque, int fd, void *buf, size_t len);
+	int (*writev)(void *opaque, int fd, const struct sevmig_iovec *iov,
+		      uint32_t iovcnt);
+	int (*poll)(void *opaque, int fd, uint32_t events, int timeout_ms);
+	int (*fsync)(void *opaque, int fd);
 };
-#define SEVMIG_SYS_OPS_SIZE_VER0 56u
+#define SEVMIG_SYS_OPS_SIZE_VER0 88u
+
+/* Events of struct sevmig_sys_ops.poll (the values of Linux's POLL*). */
+#define SEVMIG_POLL_IN  0x001u
+#define SEVMIG_POLL_OUT 0x004u
+#define SEVMIG_POLL_ERR 0x008u
+#define SEVMIG_POLL_HUP 0x010u
 
 /**
  * sevmig_sys_default() - the real Linux system calls as an ops table.
@@ -242,6 +289,27 @@ enum sevmig_log_level {
  * @log_opaque: passed to @log.
  * @log_level: highest level delivered (SEVMIG_LOG_*); 0 means
  *             SEVMIG_LOG_WARNING.
+ * @reserved0: must be 0.
+ * @verify:    optional signature verifier, so that a target's certificate
+ *             chain can be checked before the firmware is asked while
+ *             libsevmig itself stays free of cryptography. Called with one
+ *             certificate and the certificate of the key that should have
+ *             signed it, both exactly as they appear in the chains:
+ *             2084-byte SEV certificates (PDH, PEK, OCA, CEK) or AMD
+ *             certificates (ASK, ARK; @cert_len and @signer_len are their
+ *             exact lengths). An ARK's self-signature is asked with the ARK
+ *             as both. Returns 0 when the signature @cert carries by
+ *             @signer's key usage verifies with @signer's public key, else
+ *             a negative errno (-EKEYREJECTED for a bad signature, -ENOKEY
+ *             when @cert names no such signer, -EINVAL for what it cannot
+ *             parse). libsevmig-sim's sevmig_sim_cert_verify() has this
+ *             shape apart from its flags argument. NULL: no verification
+ *             (signatures are left to the firmware). Must be callable from
+ *             several threads at once; it is called on the thread of the
+ *             check that needs it (sevmig_cert_check_target(),
+ *             sevmig_preflight(), sevmig_ctx_add_ark(), a send session's
+ *             handshake).
+ * @verify_opaque: passed to @verify.
  */
 struct sevmig_ctx_opts {
 	uint32_t size;
@@ -251,10 +319,16 @@ struct sevmig_ctx_opts {
 	void *log_opaque;
 	uint32_t log_level;
 	uint32_t reserved0;
+	int (*verify)(void *verify_opaque, const void *cert, size_t cert_len,
+		      const void *signer, size_t signer_len);
+	void *verify_opaque;
 };
-#define SEVMIG_CTX_OPTS_SIZE_VER0 40u
+#define SEVMIG_CTX_OPTS_SIZE_VER0 56u
 
-/** A library context: backend, logging, PSP health. Opaque. */
+/**
+ * A library context: backend, logging, PSP health, the signature verifier
+ * and the AMD roots the operator added (sevmig_ctx_add_ark()). Opaque.
+ */
 struct sevmig_ctx;
 
 /**

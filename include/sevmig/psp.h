@@ -286,6 +286,28 @@ struct sevmig_guest_status {
  */
 
 /**
+ * sevmig_psp_init() - KVM_SEV_INIT: make a VM an SEV guest (no guest yet).
+ *
+ * The step the kernel requires on a destination before RECEIVE_START (and
+ * on a source before LAUNCH_START). For a VM created with type 0
+ * (KVM_X86_DEFAULT_VM); SEV-ES guests cannot cross hosts (see
+ * sevmig_psp_receive_start()). Receive sessions issue it themselves.
+ *
+ * @p, @vm_fd:    the platform and the VM fd.
+ * @flags:        must be 0.
+ * @ret_fw_error: optional; firmware status when it refused.
+ * @return 0 or a negative errno.
+ *
+ * Errors: the common ones; -EINVAL also when the VM is already an SEV guest
+ *         or was created with another type; -EBUSY when KVM has no free
+ *         SEV ASID (or vCPUs were already created).
+ * Firmware: INIT of the platform if needed (INVALID_PLATFORM_STATE...).
+ * Context: see above.
+ */
+SEVMIG_WARN_UNUSED int sevmig_psp_init(struct sevmig_platform *p, int vm_fd,
+				       uint32_t flags, uint32_t *ret_fw_error);
+
+/**
  * sevmig_psp_guest_status() - KVM_SEV_GUEST_STATUS: handle, policy, state.
  *
  * @p, @vm_fd:  the platform the VM was started with, and the VM fd.
@@ -293,8 +315,12 @@ struct sevmig_guest_status {
  * @ret_fw_error: optional; firmware status when it refused.
  * @return 0 or a negative errno.
  *
- * Errors: the common ones above; -E2BIG (newer record, non-zero tail).
- * Firmware: GUEST_STATUS; INVALID_GUEST means no guest is bound yet.
+ * Errors: the common ones above; -E2BIG (newer record, non-zero tail);
+ *         -EBADF also when no guest was started on the VM yet: KVM stores
+ *         the /dev/sev descriptor only at LAUNCH_START or RECEIVE_START, so
+ *         before that it has none to pass the command through.
+ * Firmware: GUEST_STATUS; INVALID_GUEST when the handle KVM holds is no
+ *         longer a guest of the firmware.
  * Context: see above.
  */
 SEVMIG_WARN_UNUSED int

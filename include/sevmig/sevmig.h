@@ -12,6 +12,8 @@
  *   psp.h      the SEV platform device and the raw firmware commands
  *   checks.h   certificates, guest policy, preflight
  *   vm.h       the VM handle: negotiation, exits, lifecycle
+ *   move.h     intra-host moves, mirror VMs, source teardown
+ *   migration.h  migration sessions, channels and their metrics
  *
  * The conventions every function follows are at the top of common.h.
  */
@@ -24,5 +26,7 @@
 #include <sevmig/psp.h>
 #include <sevmig/checks.h>
 #include <sevmig/vm.h>
+#include <sevmig/move.h>
+#include <sevmig/migration.h>
 
 #endif /* SEVMIG_SEVMIG_H */

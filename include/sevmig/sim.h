@@ -16,6 +16,18 @@
  *    certificate chain (OCA, CEK, PEK, PDH as 2084-byte SEV certificates,
  *    CEK signed by the world's ASK), its firmware guests, and one PSP
  *    command mutex (like the kernel's global one).
+ *  - Latency model: a host's PSP runs one command at a time on a timeline.
+ *    A command that reaches the PSP at time t starts at max(t, the finish
+ *    of the command before it) and finishes L microseconds later; its
+ *    caller returns at that finish (an absolute sleep, not a busy wait;
+ *    the locks are not held while sleeping). Commands queued by several
+ *    threads therefore complete every L whatever time their callers wake
+ *    up, so a caller that keeps commands in flight reaches 1/L commands per
+ *    second, while a serial caller (PSP, then other work, then PSP) pays L
+ *    for every command on top of its other work: idle PSP time is never
+ *    banked. The sleep cuts the calling thread's timer slack to 1 ns for
+ *    its duration (and restores it), so a return is late by the wake-up
+ *    delay only, about 20 us on an idle machine.
  *  - sevmig_sim_host_sys_ops() gives a struct sevmig_sys_ops for one host.
  *    Pass it in struct sevmig_ctx_opts.sys (or call its members directly):
  *    open("/dev/sev") and the SEV side of KVM go to that host, everything
@@ -30,10 +42,12 @@
  *    rules (writable fd, length queries, blob caps) and the firmware's.
  *  - /dev/kvm in one of two modes (struct sevmig_sim_opts.mode):
  *    KVM mode: /dev/kvm, VMs and vCPUs are real KVM objects; the simulator
- *    watches KVM_CREATE_VM / KVM_CREATE_VCPU / close to learn the fds, and
- *    answers KVM_MEMORY_ENCRYPT_OP, KVM_MEMORY_ENCRYPT_(UN)REG_REGION and
- *    KVM_ENABLE_CAP(MOVE/COPY_ENC_CONTEXT_FROM) itself. SEV VM types (2, 3)
- *    are created as real type-0 VMs and remembered as SEV types.
+ *    watches KVM_CREATE_VM / KVM_CREATE_VCPU / KVM_CREATE_DEVICE / close
+ *    to learn the fds, and answers KVM_MEMORY_ENCRYPT_OP,
+ *    KVM_MEMORY_ENCRYPT_(UN)REG_REGION and
+ *    KVM_ENABLE_CAP(MOVE/COPY_ENC_CONTEXT_FROM) itself. SEV VM types (2,
+ *    and 3 on a host with SEVMIG_SIM_CONFIG_ES) are created as real type-0
+ *    VMs and remembered as SEV types; other vCPU ioctls go to real KVM.
  *    Memory mode: /dev/kvm, VM and vCPU fds are placeholder fds; only
  *    KVM_GET_API_VERSION, KVM_CHECK_EXTENSION, KVM_CREATE_VM,
  *    KVM_CREATE_VCPU, KVM_ENABLE_CAP (EXIT_HYPERCALL, USER_SPACE_MSR,
@@ -50,6 +64,15 @@
  *    emulated: they answer -EOPNOTSUPP.
  *  - Guest memory is the VMM's own mapping: SEND_UPDATE_DATA reads the
  *    plaintext at guest_uaddr, RECEIVE_UPDATE_DATA writes plaintext there.
+ *  - A VM that was the source of a MOVE is dead, as KVM's kvm_vm_dead()
+ *    makes it (the behaviour before the 2025 "vm_bugged" change, see
+ *    docs/simulator.md): every later ioctl on its VM fd, its vCPU fds and
+ *    (KVM mode) its device fds answers -EIO; close still works.
+ *  - A SENT guest never runs again: after SEND_FINISH, KVM_RUN on any vCPU
+ *    of a VM bound to that firmware guest answers -EIO and is counted in
+ *    struct sevmig_sim_host_stats.sent_vcpu_runs. This is the simulator's
+ *    own rule, not the kernel's (KVM lets such a vCPU enter the guest), so
+ *    tests can prove a VMM never tries.
  *
  * Use in a test (error handling left out):
  *
@@ -248,8 +271,8 @@ SEVMIG_WARN_UNUSED int sevmig_sim_cert_verify(const void *cert,
  *              SEVMIG_PLATFORM_INIT (0 means INIT, as after the kernel
  *              module loaded on older kernels).
  * @config:     SEVMIG_SIM_CONFIG_* bits.
- * @latency_us: microseconds each PSP command takes (slept while holding
- *              the host's PSP mutex); 0 for none.
+ * @latency_us: microseconds each PSP command takes on the host's PSP
+ *              timeline (see "Latency model" above); 0 for none.
  */
 struct sevmig_sim_host_opts {
 	uint32_t size;
@@ -339,10 +362,11 @@ SEVMIG_WARN_UNUSED int sevmig_sim_host_cert(struct sevmig_sim_host *host,
  * sevmig_sim_host_set_latency() - change the PSP latency model.
  *
  * @host:       the host.
- * @latency_us: microseconds each later PSP command sleeps while holding
- *              the host's PSP mutex (commands of all VMs and /dev/sev fds
- *              of the host queue behind each other, as on hardware). An
- *              intra-host MOVE or COPY also takes this long, with both VMs
+ * @latency_us: microseconds each later PSP command takes on the host's
+ *              PSP timeline (see "Latency model" above: commands of all VMs
+ *              and /dev/sev fds of the host queue behind each other, as on
+ *              hardware). An intra-host MOVE or COPY also takes this long
+ *              (it is no PSP command and does not queue), with both VMs
  *              marked as migrating (so concurrent moves see -EBUSY).
  * @return 0 or a negative errno.
  *
@@ -417,6 +441,8 @@ sevmig_sim_host_inject_fault(struct sevmig_sim_host *host,
  * @guest_count:    firmware guests alive.
  * @psp_dead:       1 after a PSP timeout, else 0.
  * @vm_count:       VMs of this host the simulator tracks.
+ * @sent_vcpu_runs: KVM_RUN calls refused because the VM's firmware guest
+ *                  was SENT (see "What a host's ops table emulates").
  */
 struct sevmig_sim_host_stats {
 	uint32_t size;
@@ -426,8 +452,9 @@ struct sevmig_sim_host_stats {
 	uint32_t guest_count;
 	uint32_t psp_dead;
 	uint32_t vm_count;
+	uint64_t sent_vcpu_runs;
 };
-#define SEVMIG_SIM_HOST_STATS_SIZE_VER0 32u
+#define SEVMIG_SIM_HOST_STATS_SIZE_VER0 40u
 
 /**
  * sevmig_sim_host_stats() - read a host's counters.
@@ -438,7 +465,7 @@ struct sevmig_sim_host_stats {
  *
  * Errors: -EINVAL (NULL argument, size), -E2BIG.
  * Firmware: not reached.
- * Context: any thread; waits for a PSP command in flight to finish.
+ * Context: any thread; never waits for the latency model.
  */
 SEVMIG_WARN_UNUSED int
 sevmig_sim_host_stats(struct sevmig_sim_host *host,

@@ -52,6 +52,23 @@ enum sevmig_host_policy {
 	SEVMIG_HOST_POLICY_OVERRIDE_READY = 3,
 };
 
+/* struct sevmig_vm_opts.vm_type: the KVM_CREATE_VM type of the VM. */
+enum sevmig_vm_type {
+	SEVMIG_VM_TYPE_DEFAULT = 1,	/* KVM_X86_DEFAULT_VM (0): SEV set up by
+					   KVM_SEV_INIT or KVM_SEV_ES_INIT */
+	SEVMIG_VM_TYPE_SEV = 2,		/* KVM_X86_SEV_VM (2), KVM_SEV_INIT2 */
+	SEVMIG_VM_TYPE_SEV_ES = 3,	/* KVM_X86_SEV_ES_VM (3), KVM_SEV_INIT2 */
+	SEVMIG_VM_TYPE_SNP = 4,		/* KVM_X86_SNP_VM (4) */
+};
+
+/* struct sevmig_vm_opts.sev_type: the VM's SEV encryption context. */
+enum sevmig_sev_type {
+	SEVMIG_SEV_TYPE_NONE = 1,	/* no context (yet): no INIT was done */
+	SEVMIG_SEV_TYPE_SEV = 2,	/* an SEV guest */
+	SEVMIG_SEV_TYPE_SEV_ES = 3,	/* an SEV-ES guest (policy bit ES) */
+	SEVMIG_SEV_TYPE_SNP = 4,	/* an SEV-SNP guest */
+};
+
 /**
  * struct sevmig_vm_opts - how a VM handle is built.
  *
@@ -67,6 +84,13 @@ enum sevmig_host_policy {
  *               started with (borrowed; must outlive the handle), or NULL
  *               for a handle that does no firmware commands (negotiation
  *               and page tracking work without it).
+ * @vm_type:     SEVMIG_VM_TYPE_*: the type the VMM passed to KVM_CREATE_VM;
+ *               0 means not said. KVM moves an encryption context only
+ *               between VMs of the same type (<sevmig/move.h>).
+ * @sev_type:    SEVMIG_SEV_TYPE_*: the VM's SEV encryption context as it
+ *               stands now (NONE for a fresh move or mirror destination);
+ *               0 means not said: the handle then asks the firmware
+ *               (GUEST_STATUS through @platform) when it needs to know.
  */
 struct sevmig_vm_opts {
 	uint32_t size;
@@ -76,8 +100,10 @@ struct sevmig_vm_opts {
 	uint32_t host_policy;
 	uint32_t reserved0;
 	struct sevmig_platform *platform;
+	uint32_t vm_type;
+	uint32_t sev_type;
 };
-#define SEVMIG_VM_OPTS_SIZE_VER0 32u
+#define SEVMIG_VM_OPTS_SIZE_VER0 40u
 
 /**
  * sevmig_vm_new() - create the handle for one VM.
@@ -88,8 +114,9 @@ struct sevmig_vm_opts {
  * @return 0 or a negative errno.
  *
  * Errors: -EINVAL (NULL argument, flags, negative vm_fd, phys_bits outside
- *         32..52, unknown host policy), -E2BIG (newer record with non-zero
- *         tail), -ENOMEM.
+ *         32..52, unknown host policy, unknown vm_type or sev_type, or a
+ *         sev_type the vm_type cannot hold, e.g. SEV-ES on a type SEV VM),
+ *         -E2BIG (newer record with non-zero tail), -ENOMEM.
  * Firmware: not reached.
  * Context: any thread. The handle may then be used from many threads as
  *          each function documents.
@@ -99,7 +126,11 @@ SEVMIG_WARN_UNUSED int sevmig_vm_new(struct sevmig_ctx *ctx,
 				     struct sevmig_vm **ret_vm);
 
 /**
- * sevmig_vm_free() - free a VM handle. NULL is ignored. Closes nothing.
+ * sevmig_vm_free() - free a VM handle. NULL is ignored.
+ *
+ * Closes no borrowed descriptor; only the VM descriptor of a mirror that
+ * libsevmig created (sevmig_vm_mirror_create()). A primary freed with
+ * mirrors attached leaves them unable to run (<sevmig/move.h>).
  *
  * @vm: the handle.
  *
@@ -171,8 +202,10 @@ const char *sevmig_vm_state_name(uint32_t state);
  *         a non-zero tail), -ENODEV (the handle has no platform), -ESTALE
  *         (the VM was moved away or torn down: it has no guest any more),
  *         and the common errors of the raw guest commands (psp.h).
- * Firmware: GUEST_STATUS; INVALID_GUEST when no guest is bound to the VM
- *         yet (no LAUNCH_START or RECEIVE_START).
+ * Firmware: GUEST_STATUS; INVALID_GUEST when the handle KVM holds is no
+ *         longer a guest of the firmware. A VM with no guest started yet
+ *         (no LAUNCH_START or RECEIVE_START) answers -EBADF: KVM has no
+ *         /dev/sev descriptor for it until then.
  * Context: any thread; blocks for one PSP command.
  */
 SEVMIG_WARN_UNUSED int
@@ -186,7 +219,9 @@ sevmig_vm_guest_status(struct sevmig_vm *vm,
  * The tracker the hypercall exits feed (sevmig_tracker_*): the migration
  * loop reads it run by run, syncs the changed ranges and encodes it for the
  * stream; a destination decodes the source's set into it. It belongs to the
- * VM handle: do not free it.
+ * VM handle: do not free it. An intra-host move (sevmig_vm_move_from())
+ * hands the source's tracker object to the destination handle: ask again
+ * after a move.
  *
  * @vm: the handle.
  * @return the tracker, or NULL when @vm is NULL.
@@ -488,8 +523,9 @@ SEVMIG_WARN_UNUSED int sevmig_vm_set_guest_policy(struct sevmig_vm *vm,
  * place: CPUID_NOT_OFFERED), the host policy (HOST_POLICY_DENY), the guest
  * (no READY yet, or 0 written again on reboot, kexec or CPU offline:
  * GUEST_NOT_READY), the guest policy (POLICY_NOSEND), a page-state change
- * that could not be recorded (TRACKING_LOST), and a handle whose lifecycle
- * state is not LIVE (VM_NOT_LIVE).
+ * that could not be recorded (TRACKING_LOST), a handle whose lifecycle
+ * state is not LIVE (VM_NOT_LIVE), and a mirror VM (IS_MIRROR), which
+ * shares its primary's context and never migrates itself.
  *
  * @vm:          the handle.
  * @ret_reasons: receives 0 (yes) or SEVMIG_REASON_* bits.

@@ -256,15 +256,6 @@ static int amd_parse(const uint8_t *p, size_t len, size_t sig_len,
 	return 0;
 }
 
-long sim_amd_cert_len(const uint8_t *p, size_t len, size_t signer_mod_bytes)
-{
-	struct amd_view v;
-
-	if (amd_parse(p, len, signer_mod_bytes, &v))
-		return -EINVAL;
-	return (long)v.total;
-}
-
 static EVP_PKEY *amd_key(const struct amd_view *v)
 {
 	return simc_rsa_pub_from_le(v->exp, v->exp_len, v->mod, v->mod_len);
@@ -306,7 +297,7 @@ static int amd_parse_any(const uint8_t *s, size_t slen, struct amd_view *v)
 {
 	static const size_t sizes[] = { 256, 512 };
 
-	for (size_t i = 0; i < SIM_ARRAY_SIZE(sizes); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
 		if (!amd_parse(s, slen, sizes[i], v) && v->total == slen)
 			return 0;
 	return -EINVAL;
@@ -339,15 +330,12 @@ int sim_verify_sev_by_amd(const struct sev_cert *c, const uint8_t *s,
 	return ret;
 }
 
-SIM_EXPORT int sevmig_sim_cert_verify(const void *cert, size_t cert_len,
-				      const void *signer, size_t signer_len,
-				      uint32_t flags)
+int sim_cert_verify(const void *cert, size_t cert_len, const void *signer,
+		    size_t signer_len)
 {
 	struct sev_cert c, s;
 	bool c_sev, s_sev;
 
-	if (!cert || !signer || flags)
-		return -EINVAL;
 	c_sev = cert_len == SEVMIG_SEV_CERT_LEN;
 	s_sev = signer_len == SEVMIG_SEV_CERT_LEN;
 	if (c_sev)
@@ -433,30 +421,15 @@ uint32_t sim_check_sev_chain(struct sevmig_sim *sim,
 	return ret ? fw_of(ret) : 0;
 }
 
-/* --------------------------------------------------------------- public */
+/* ---------------------------------------------------------------- roots */
 
-SIM_EXPORT int sevmig_sim_amd_chain(const struct sevmig_sim *sim, void *buf,
-				    size_t len, size_t *ret_len)
-{
-	if (!sim || !ret_len)
-		return -EINVAL;
-	*ret_len = sim->amd_chain_len;
-	if (!buf)
-		return 0;
-	if (len < sim->amd_chain_len)
-		return -ENOSPC;
-	memcpy(buf, sim->amd_chain, sim->amd_chain_len);
-	return 0;
-}
-
-SIM_EXPORT int sevmig_sim_trust_ark(struct sevmig_sim *sim, const void *ark,
-				    size_t len, uint32_t flags)
+int sim_trust_ark(struct sevmig_sim *sim, const void *ark, size_t len)
 {
 	struct amd_view v;
 	uint8_t *copy;
 	int ret;
 
-	if (!sim || !ark || flags || amd_parse(ark, len, 0, &v) ||
+	if (amd_parse(ark, len, 0, &v) ||
 	    v.total != len || v.h.key_usage != SEVMIG_CERT_USAGE_ARK)
 		return -EINVAL;
 	ret = sim_verify_amd_by_amd(ark, len, ark, len);

@@ -40,12 +40,78 @@
 #define KVM_SET_CPUID2          UAPI_IOW(KVMIO, 0x90, 8u)
 #define KVM_X86_SET_MSR_FILTER  UAPI_IOW(KVMIO, 0xc6, 392u)
 #define KVM_MEMORY_ENCRYPT_OP   UAPI_IOWR(KVMIO, 0xba, 8u)
+#define KVM_GET_DIRTY_LOG       UAPI_IOW(KVMIO, 0x42, 16u)
 #define KVM_MEMORY_ENCRYPT_REG_REGION   UAPI_IOR(KVMIO, 0xbb, 16u)
 #define KVM_MEMORY_ENCRYPT_UNREG_REGION UAPI_IOR(KVMIO, 0xbc, 16u)
 
+/* Teardown requests (sevmig_vm_teardown_ioctl()'s allow-list). */
+#define KVM_SET_USER_MEMORY_REGION    UAPI_IOW(KVMIO, 0x46, 32u)
+#define KVM_SET_USER_MEMORY_REGION2   UAPI_IOW(KVMIO, 0x49, 160u)
+#define KVM_CREATE_IRQCHIP            UAPI_IO(KVMIO, 0x60)
+#define KVM_REGISTER_COALESCED_MMIO   UAPI_IOW(KVMIO, 0x67, 16u)
+#define KVM_UNREGISTER_COALESCED_MMIO UAPI_IOW(KVMIO, 0x68, 16u)
+#define KVM_IRQFD                     UAPI_IOW(KVMIO, 0x76, 32u)
+#define KVM_IOEVENTFD                 UAPI_IOW(KVMIO, 0x79, 64u)
+#define KVM_IRQFD_FLAG_DEASSIGN       (1u << 0)
+#define KVM_IOEVENTFD_FLAG_PIO        (1u << 1)
+#define KVM_IOEVENTFD_FLAG_DEASSIGN   (1u << 2)
+
+struct kvm_userspace_memory_region {
+	uint32_t slot;
+	uint32_t flags;
+	uint64_t guest_phys_addr;
+	uint64_t memory_size;
+	uint64_t userspace_addr;
+};
+_Static_assert(sizeof(struct kvm_userspace_memory_region) == 32, "umr");
+_Static_assert(offsetof(struct kvm_userspace_memory_region, memory_size) ==
+	       16, "umr size");
+
+struct kvm_userspace_memory_region2 {
+	uint32_t slot;
+	uint32_t flags;
+	uint64_t guest_phys_addr;
+	uint64_t memory_size;
+	uint64_t userspace_addr;
+	uint64_t guest_memfd_offset;
+	uint32_t guest_memfd;
+	uint32_t pad1;
+	uint64_t pad2[14];
+};
+_Static_assert(sizeof(struct kvm_userspace_memory_region2) == 160, "umr2");
+_Static_assert(offsetof(struct kvm_userspace_memory_region2, memory_size) ==
+	       16, "umr2 size");
+
+struct kvm_ioeventfd {
+	uint64_t datamatch;
+	uint64_t addr;
+	uint32_t len;
+	int32_t fd;
+	uint32_t flags;
+	uint8_t pad[36];
+};
+_Static_assert(sizeof(struct kvm_ioeventfd) == 64, "ioeventfd");
+_Static_assert(offsetof(struct kvm_ioeventfd, flags) == 24, "ioeventfd flags");
+
+struct kvm_irqfd {
+	uint32_t fd;
+	uint32_t gsi;
+	uint32_t flags;
+	uint32_t resamplefd;
+	uint8_t pad[16];
+};
+_Static_assert(sizeof(struct kvm_irqfd) == 32, "irqfd");
+_Static_assert(offsetof(struct kvm_irqfd, flags) == 8, "irqfd flags");
+
+struct kvm_coalesced_mmio_zone {
+	uint64_t addr;
+	uint32_t size;
+	uint32_t pio;	/* a union with pad in the kernel's header */
+};
+_Static_assert(sizeof(struct kvm_coalesced_mmio_zone) == 16, "mmio zone");
+
 /* VM types (KVM_CREATE_VM argument). */
 #define KVM_X86_DEFAULT_VM      0u
-#define KVM_X86_SW_PROTECTED_VM 1u
 #define KVM_X86_SEV_VM          2u
 #define KVM_X86_SEV_ES_VM       3u
 #define KVM_X86_SNP_VM          4u
@@ -226,7 +292,6 @@ struct sev_user_data_get_id2 {
 _Static_assert(sizeof(struct sev_user_data_get_id2) == 12, "get_id2");
 
 /* Firmware status codes used by the library's logic (full table: error.c). */
-#define SEV_RET_SUCCESS                0x00u
 #define SEV_RET_INVALID_PLATFORM_STATE 0x01u
 #define SEV_RET_INVALID_GUEST_STATE    0x02u
 #define SEV_RET_INVALID_LEN            0x04u
@@ -237,7 +302,6 @@ _Static_assert(sizeof(struct sev_user_data_get_id2) == 12, "get_id2");
 #define SEV_RET_BAD_SIGNATURE          0x0Au
 #define SEV_RET_BAD_MEASUREMENT        0x0Bu
 #define SEV_RET_INVALID_GUEST          0x10u
-#define SEV_RET_INVALID_COMMAND        0x11u
 #define SEV_RET_HWSEV_RET_UNSAFE       0x14u
 #define SEV_RET_UNSUPPORTED            0x15u
 #define SEV_RET_INVALID_PARAM          0x16u
@@ -344,6 +408,13 @@ struct kvm_sev_guest_status {
 };
 _Static_assert(sizeof(struct kvm_sev_guest_status) == 12, "status");
 
+struct kvm_dirty_log {
+	uint32_t slot;
+	uint32_t padding1;
+	uint64_t dirty_bitmap;	/* user pointer: one bit per page of the slot */
+};
+_Static_assert(sizeof(struct kvm_dirty_log) == 16, "kvm_dirty_log");
+
 struct kvm_enc_region {
 	uint64_t addr;
 	uint64_t size;
@@ -359,7 +430,7 @@ _Static_assert(sizeof(struct kvm_enc_region) == 16, "enc_region");
 #define SEV_GSTATE_RUPDATE 5u
 #define SEV_GSTATE_SENT    6u
 
-/* Field offsets the PSP layer relies on (kernel-interfaces.md §3.1, §4.1). */
+/* Field offsets the PSP layer relies on (uapi linux/psp-sev.h and kvm.h). */
 _Static_assert(offsetof(struct sev_user_data_pdh_cert_export,
 			cert_chain_address) == 12, "pdh chain address");
 _Static_assert(offsetof(struct sev_user_data_pdh_cert_export,
@@ -392,6 +463,11 @@ _Static_assert(KVM_MEMORY_ENCRYPT_OP == 0xC008AEBAul, "ENCRYPT_OP");
 _Static_assert(KVM_MEMORY_ENCRYPT_REG_REGION == 0x8010AEBBul, "REG");
 _Static_assert(KVM_MEMORY_ENCRYPT_UNREG_REGION == 0x8010AEBCul, "UNREG");
 _Static_assert(SEV_ISSUE_CMD == 0xC0105300ul, "SEV_ISSUE_CMD");
+_Static_assert(KVM_SET_USER_MEMORY_REGION == 0x4020AE46ul, "SET_UMR");
+_Static_assert(KVM_SET_USER_MEMORY_REGION2 == 0x40A0AE49ul, "SET_UMR2");
+_Static_assert(KVM_IOEVENTFD == 0x4040AE79ul, "IOEVENTFD");
+_Static_assert(KVM_IRQFD == 0x4020AE76ul, "IRQFD");
+_Static_assert(KVM_UNREGISTER_COALESCED_MMIO == 0x4010AE68ul, "UNREG_MMIO");
 
 /*
  * Public constants that restate a kernel value: one definition each side,

@@ -63,7 +63,7 @@ static void check_nested(const struct psp_expect *e, uint64_t data)
 		memcpy((void *)(uintptr_t)data, e->out, e->out_len);
 }
 
-/* Layout from kernel-interfaces.md §3.1: cmd u32 @0, data u64 @4, error u32 @12. */
+/* Layout of the kernel's struct sev_issue_cmd: cmd u32 @0, data u64 @4, error u32 @12. */
 int psp_sev_hook(const struct fake_call *c, void *arg)
 {
 	const struct psp_expect *e = c->hook_data;

@@ -2,7 +2,7 @@
 /*
  * A fake-sys hook for PSP commands: checks the command word, that `error`
  * was zeroed, the sev_fd passed, and the nested struct byte by byte (built
- * by the test from the offsets in kernel-interfaces.md, not from our
+ * by the test from the offsets of the kernel's own headers, not from our
  * structs); then writes the kernel's answer and the firmware status.
  */
 #ifndef SEVMIG_TEST_PSP_HOOK_H

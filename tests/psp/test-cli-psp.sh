@@ -4,6 +4,8 @@
 # real fixtures, pdh-export where /dev/sev is absent (our machines).
 set -u
 cli=$1
+# "verifier" when sevmig links libsevmig-sim (cert verify checks signatures).
+verifier=${2:-verifier}
 fail() { echo "FAIL: $*"; exit 1; }
 
 # ---- policy show: no fixtures needed ----
@@ -89,4 +91,98 @@ head -c 2000 "$certs/platform-naples/pdh.cert" > "$tmp/short.cert"
 err=$("$cli" cert show "$tmp/short.cert" 2>&1 >/dev/null); rc=$?
 [ $rc -eq 1 ] || fail "truncated cert must exit 1"
 echo "$err" | grep -q "2000 bytes" || fail "truncation message: $err"
+
+# ---- cert verify: whole chains ----
+plat() { # GEN: the platform's files as --pdh --pek --oca --cek
+	echo "--pdh $certs/platform-$1/pdh.cert --pek $certs/platform-$1/pek.cert" \
+	     "--oca $certs/platform-$1/oca.cert --cek $certs/platform-$1/cek.cert"
+}
+amd() { echo "--ask $certs/amd-$1/ask.cert --ark $certs/amd-$1/ark.cert"; }
+"$cli" cert verify --pdh "$certs/platform-rome/pdh.cert" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "verify without chains must exit 2"
+"$cli" cert verify $(plat rome) --chain "$tmp/chain.cert" $(amd rome) \
+	>/dev/null 2>&1; [ $? -eq 2 ] || fail "--chain with --pek must exit 2"
+"$cli" cert verify $(plat rome) $(amd rome) --ark >/dev/null 2>&1
+[ $? -eq 2 ] || fail "--ark without FILE must exit 2"
+"$cli" cert verify --pdh "$tmp/none" --chain "$tmp/chain.cert" $(amd rome) \
+	>/dev/null 2>&1; [ $? -eq 1 ] || fail "missing PDH file must exit 1"
+"$cli" cert --help | grep -q "cert verify --pdh" || fail "cert --help"
+
+if [ "$verifier" != verifier ]; then
+	# Built without libsevmig-sim: no signature can be checked, exit 1.
+	err=$("$cli" cert verify $(plat rome) $(amd rome) 2>&1 >/dev/null); rc=$?
+	[ $rc -eq 1 ] || fail "verify without a verifier must exit 1, got $rc"
+	echo "$err" | grep -q "built without libsevmig-sim" || fail "no-verifier message: $err"
+	exit 0
+fi
+for gen in naples rome; do
+	out=$("$cli" cert verify $(plat $gen) $(amd $gen)) ||
+		fail "$gen chain must verify (exit $?): $out"
+	echo "$out" | grep -q "verdict: verified" || fail "$gen verdict: $out"
+	[ $(echo "$out" | grep -c "  ok ") -eq 5 ] || fail "$gen: 5 links ok: $out"
+done
+out=$("$cli" cert verify $(plat rome) $(amd rome))
+echo "$out" | grep -q "AMD's genuine Rome root" || fail "Rome root: $out"
+echo "$out" | grep -q "ARK -> ASK  ok .*key id e6002122fb58419399d15fee7b131351" ||
+	fail "ARK link names its key: $out"
+# The platform chain file from pdh-export, the AMD chain as one file.
+cat "$certs/amd-naples/ask.cert" "$certs/amd-naples/ark.cert" > "$tmp/amd.cert"
+cat "$certs/platform-naples/pek.cert" "$certs/platform-naples/oca.cert" \
+    "$certs/platform-naples/cek.cert" > "$tmp/naples-chain.cert"
+"$cli" cert verify --pdh "$certs/platform-naples/pdh.cert" \
+	--chain "$tmp/naples-chain.cert" --amd-chain "$tmp/amd.cert" --json |
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["verified"] is True and d["signatures_checked"] is True, d
+assert [l["link"] for l in d["links"]] == ["ARK -> ASK", "ASK -> CEK",
+    "CEK -> PEK", "OCA -> PEK", "PEK -> PDH"], d
+assert all(l["signature"] == "ok" for l in d["links"]), d
+assert d["root"] == {"key_id": "1bb987c359494606b174945601c9ea5b",
+    "trusted": True, "genuine_amd": True, "generation": "Naples"}, d
+assert d["reason_mask"] == "0x0" and d["reasons"] == [], d
+' || fail "naples --json"
+
+# Crossed: the Rome platform with the Milan AMD chain. Same shapes; only the
+# ASK's signature on the CEK tells, and the failing link is named.
+out=$("$cli" cert verify $(plat rome) $(amd milan) 2>"$tmp/err"); rc=$?
+[ $rc -eq 3 ] || fail "crossed chain must exit 3, got $rc: $out"
+echo "$out" | grep -q "ASK -> CEK  bad" || fail "failing link not shown: $out"
+echo "$out" | grep -q "ARK -> ASK  ok" || fail "Milan's own link: $out"
+echo "$out" | grep -q "AMD's genuine Milan root" || fail "Milan root: $out"
+grep -q "link ASK -> CEK: the CEK's signature by the ASK does not verify" \
+	"$tmp/err" || fail "stderr names the link: $(cat "$tmp/err")"
+"$cli" cert verify $(plat rome) $(amd milan) --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["verified"] is False, d
+bad = [l["link"] for l in d["links"] if l["signature"] == "bad"]
+assert bad == ["ASK -> CEK"], d
+assert d["root"]["generation"] == "Milan", d
+assert any("ASK -> CEK" in e for e in d["errors"]), d
+' || fail "crossed --json"
+# Naples PDH with the Rome platform: structure and signature both refuse.
+out=$("$cli" cert verify --pdh "$certs/platform-naples/pdh.cert" \
+	--chain "$tmp/chain.cert" $(amd rome) 2>/dev/null); rc=$?
+[ $rc -eq 3 ] || fail "Naples PDH on Rome must exit 3"
+echo "$out" | grep -q "PEK -> PDH  bad" || fail "PDH link: $out"
+
+# An ARK whose key was changed: not AMD's root, and its signature fails.
+cp "$certs/amd-rome/ark.cert" "$tmp/ark.cert"
+printf '\377' | dd of="$tmp/ark.cert" bs=1 seek=700 conv=notrunc 2>/dev/null
+out=$("$cli" cert verify $(plat rome) --ask "$certs/amd-rome/ask.cert" \
+	--ark "$tmp/ark.cert" 2>"$tmp/err"); rc=$?
+[ $rc -eq 3 ] || fail "forged root must exit 3, got $rc"
+echo "$out" | grep -q "NOT trusted" || fail "forged root verdict: $out"
+echo "$out" | grep -q "ARK -> ASK  bad" || fail "forged root's link: $out"
+grep -q "of AMD's genuine Rome root, but another public key" "$tmp/err" ||
+	fail "forged root message: $(cat "$tmp/err")"
+# --add-ark: refused for AMD's own root and for a forged one (exit 1).
+err=$("$cli" cert verify $(plat rome) $(amd rome) \
+	--add-ark "$certs/amd-rome/ark.cert" 2>&1 >/dev/null); rc=$?
+[ $rc -eq 1 ] || fail "--add-ark of a genuine root must exit 1, got $rc"
+echo "$err" | grep -q "already trusted" || fail "--add-ark genuine: $err"
+err=$("$cli" cert verify $(plat rome) $(amd rome) --add-ark "$tmp/ark.cert" \
+	2>&1 >/dev/null); rc=$?
+[ $rc -eq 1 ] || fail "--add-ark of a forged root must exit 1, got $rc"
 exit 0

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * KVM SEV guest commands on the scripted fake backend. Every command struct
- * is checked byte by byte against kernel-interfaces.md §4.1 (offsets written
+ * is checked byte by byte against the kernel's uapi layout (offsets written
  * out here, not taken from our structs); every command is driven through
  * each errno and firmware-status path.
  */

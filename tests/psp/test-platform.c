@@ -3,7 +3,7 @@
  * /dev/sev platform commands on the scripted fake backend: open/free,
  * PLATFORM_STATUS, PDH_CERT_EXPORT and GET_ID2 with their length queries,
  * firmware statuses and errno paths. Command structs are checked byte by
- * byte against the offsets in kernel-interfaces.md §3.1.
+ * byte against the offsets of the kernel's uapi linux/psp-sev.h.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Conformance suite: one test per rule of ../shared/docs/kernel-interfaces.md
- * (§3 /dev/sev, §4 KVM_MEMORY_ENCRYPT_OP, §6 transport and policy), named
- * after the rule and its section. It runs against the simulator (argument
+ * Conformance suite: one test per rule the simulator emulates (§3 /dev/sev,
+ * §4 KVM_MEMORY_ENCRYPT_OP, §6 transport and policy: the sections of the
+ * project's kernel-interface notes; docs/simulator.md lists the rules), named
+ * after the rule. It runs against the simulator (argument
  * "memory" or "kvm") and against the real kernel (argument "real": needs
  * /dev/sev and an SEV-enabled KVM, else exit 77), so the simulator can be
  * held against hardware. Rules that need two hosts or simulator knobs are
@@ -402,6 +403,100 @@ static void r4_1_sev_vm_type_needs_init2(void **state)
 	assert_int_equal(th_op(&H, ret, KVM_SEV_INIT2, &init2, NULL),
 			 -EINVAL);
 	vm_close(ret);
+}
+
+struct init2 { /* struct kvm_sev_init */
+	uint64_t vmsa_features;
+	uint32_t flags;
+	uint16_t ghcb_version, pad1;
+	uint32_t pad2[8];
+};
+
+/* sev_guest_init2() / __sev_guest_init(): INIT2 only on a type-2/3 VM that
+ * still needs it, its argument copied (EFAULT), no vCPU yet, flags and
+ * vmsa_features 0 (nothing supported for plain SEV), ghcb_version 0 for
+ * plain SEV; the pads are not looked at. */
+static void r4_1_init2_argument_rules(void **state)
+{
+	struct init2 d = { 0 };
+	int vm = th_ioctl_val(&H, H.kvm, KVM_CREATE_VM, KVM_X86_SEV_VM), v0;
+
+	(void)state;
+	if (real && vm < 0)
+		skip(); /* kernel without KVM_X86_SEV_VM */
+	assert_true(vm >= 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT2, NULL, NULL), -EFAULT);
+	d.ghcb_version = 1;
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT2, &d, NULL), -EINVAL);
+	d.ghcb_version = 0;
+	d.vmsa_features = 1;
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT2, &d, NULL), -EINVAL);
+	d.vmsa_features = 0;
+	d.pad1 = 0xffff;
+	d.pad2[7] = 0xffffffffu;
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT2, &d, NULL), 0);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT2, &d, NULL), -EINVAL);
+	vm_close(vm);
+	/* Not on a type-0 VM, and not after a vCPU exists. */
+	vm = th_vm(&H, KVM_X86_DEFAULT_VM);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT2, &d, NULL), -EINVAL);
+	vm_close(vm);
+	vm = th_vm(&H, KVM_X86_SEV_VM);
+	v0 = th_vcpu(&H, vm, 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT2, &d, NULL), -EINVAL);
+	H.ops.close(H.ops.opaque, v0);
+	vm_close(vm);
+}
+
+/* sim-only: a host without SEV-ES. sev_mem_enc_ioctl() answers ES_INIT
+ * with ENOTTY before sev_guest_init() looks at the VM type, and KVM offers
+ * no SEV-ES VM type (kvm_caps.supported_vm_types). */
+static void r4_1_no_es_host(void **state)
+{
+	int vm, types;
+
+	(void)state;
+	SIM_ONLY();
+	vm = th_vm(&H, KVM_X86_SEV_VM);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_ES_INIT, NULL, NULL), -ENOTTY);
+	vm_close(vm);
+	types = th_ioctl_val(&H, H.kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+	assert_true(types > 0);
+	assert_true(types & (1 << KVM_X86_SEV_VM));
+	assert_false(types & (1 << KVM_X86_SEV_ES_VM));
+	assert_int_equal(th_ioctl_val(&H, H.kvm, KVM_CREATE_VM,
+				      KVM_X86_SEV_ES_VM), -EINVAL);
+}
+
+/* sim-only: a host with SEV-ES: the type-3 VM, INIT2's GHCB version (at
+ * most 2), and the legacy ES_INIT on a type-0 VM. */
+static void r4_1_es_host_init(void **state)
+{
+	struct sevmig_sim_host_opts o = { .size = sizeof(o),
+					  .config = SEVMIG_SIM_CONFIG_ES };
+	struct init2 d = { .ghcb_version = 3 };
+	struct th e;
+	int vm, types;
+
+	(void)state;
+	SIM_ONLY();
+	th_open(&e, world, &o);
+	types = th_ioctl_val(&e, e.kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+	assert_true(types & (1 << KVM_X86_SEV_ES_VM));
+	vm = th_vm(&e, KVM_X86_SEV_ES_VM);
+	assert_int_equal(th_op(&e, vm, KVM_SEV_INIT2, &d, NULL), -EINVAL);
+	d.ghcb_version = 2;
+	assert_int_equal(th_op(&e, vm, KVM_SEV_INIT2, &d, NULL), 0);
+	e.ops.close(e.ops.opaque, vm);
+	vm = th_vm(&e, KVM_X86_DEFAULT_VM);
+	assert_int_equal(th_op(&e, vm, KVM_SEV_ES_INIT, NULL, NULL), 0);
+	assert_int_equal(th_op(&e, vm, KVM_SEV_INIT, NULL, NULL), -EINVAL);
+	e.ops.close(e.ops.opaque, vm);
+	vm = th_vm(&e, KVM_X86_SEV_VM);
+	assert_int_equal(th_op(&e, vm, KVM_SEV_ES_INIT, NULL, NULL), -EINVAL);
+	e.ops.close(e.ops.opaque, vm);
+	th_close(&e);
 }
 
 /* ---------------------------------------------------------------- §3.4 */
@@ -876,6 +971,141 @@ static void r6_1_es_policy_needs_es_platform(void **state)
 	vm_close(vm);
 }
 
+/* ------------------------------------------------ §6 transport rules */
+
+/* A copy of @pdh with its version and key algorithm replaced. */
+static void pdh_variant(uint8_t out[SEVMIG_SEV_CERT_LEN], const uint8_t *pdh,
+			uint32_t version, uint32_t algo)
+{
+	struct sev_cert c;
+
+	memcpy(&c, pdh, sizeof(c));
+	c.version = version;
+	c.pub_key_algo = algo;
+	memcpy(out, &c, sizeof(c));
+}
+
+/* AMD-ASPFW sev_channel_open_client(): sev_cert_sanity_check(target PDH,
+ * PDH, ECDH_SHA256) before any ECDH, whatever the guest policy. */
+static void r6_2_send_start_target_pdh_ecdh_sha256(void **state)
+{
+	uint8_t pdh[SEVMIG_SEV_CERT_LEN], chain[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t bad[SEVMIG_SEV_CERT_LEN], session[SEVMIG_SESSION_LEN];
+	uint32_t err = 0;
+	int vm = running_vm(0);
+
+	(void)state;
+	th_export(&H, pdh, chain);
+	pdh_variant(bad, pdh, 1, SEVMIG_CERT_ALGO_ECDH_SHA384);
+	assert_int_equal(th_send_start(&H, vm, bad, chain, chain, 1664,
+				       session, &err), -EIO);
+	assert_int_equal(err, SEV_RET_INVALID_CERTIFICATE);
+	pdh_variant(bad, pdh, 1, SEVMIG_CERT_ALGO_ECDSA_SHA256);
+	assert_int_equal(th_send_start(&H, vm, bad, chain, chain, 1664,
+				       session, &err), -EIO);
+	assert_int_equal(err, SEV_RET_INVALID_CERTIFICATE);
+	pdh_variant(bad, pdh, 2, SEVMIG_CERT_ALGO_ECDH_SHA256);
+	assert_int_equal(th_send_start(&H, vm, bad, chain, chain, 1664,
+				       session, &err), -EIO);
+	assert_int_equal(err, SEV_RET_INVALID_CERTIFICATE);
+	assert_int_equal(th_state(&H, vm), SEV_GSTATE_RUNNING);
+	assert_int_equal(th_send_start(&H, vm, pdh, chain, chain, 1664,
+				       session, &err), 0);
+	vm_close(vm);
+}
+
+/* AMD-ASPFW sev_mcmd_receive_start() -> sev_channel_open_server(): the
+ * sender's PDH must be ECDH_SHA256 (INVALID_CERTIFICATE), checked before
+ * the session's WRAP_MAC (BAD_MEASUREMENT). */
+static void r6_2_receive_start_sender_pdh_ecdh_sha256(void **state)
+{
+	uint8_t pdh[SEVMIG_SEV_CERT_LEN], chain[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t bad[SEVMIG_SEV_CERT_LEN];
+	uint8_t session[SEVMIG_SESSION_LEN] = { 0 };
+	uint32_t err = 0;
+	int vm = th_vm(&H, KVM_X86_DEFAULT_VM);
+
+	(void)state;
+	th_export(&H, pdh, chain);
+	assert_int_equal(th_op(&H, vm, KVM_SEV_INIT, NULL, NULL), 0);
+	pdh_variant(bad, pdh, 1, SEVMIG_CERT_ALGO_ECDH_SHA384);
+	assert_int_equal(th_receive_start(&H, vm, 0, bad, session, &err),
+			 -EIO);
+	assert_int_equal(err, SEV_RET_INVALID_CERTIFICATE);
+	/* A good PDH gets as far as the (all-zero) session's MAC. */
+	assert_int_equal(th_receive_start(&H, vm, 0, pdh, session, &err),
+			 -EIO);
+	assert_int_equal(err, SEV_RET_BAD_MEASUREMENT);
+	vm_close(vm);
+}
+
+/* sim-only: a receiver in RUPDATE needs a real session from a sender.
+ * AMD-ASPFW sev_mcmd_receive_update(): lengths and address first, then
+ * COMPRESSED is UNSUPPORTED; every other FLAGS bit is part of the MAC's
+ * input (sev_channel_hmac), so it fails as a MAC failure. */
+static void r6_4_receive_flags_mac_failure(void **state)
+{
+	uint8_t pdh_a[SEVMIG_SEV_CERT_LEN], chain[SEVMIG_PLAT_CHAIN_LEN];
+	uint8_t pdh_b[SEVMIG_SEV_CERT_LEN], session[SEVMIG_SESSION_LEN];
+	uint8_t hdr[SEVMIG_PACKET_HDR_LEN], trans[PG];
+	static const uint32_t unknown[] = { 1u << 1, 1u << 7, 1u << 31 };
+	struct kvm_sev_send_update_data d;
+	uint32_t err = 0, flags;
+	struct th b;
+	int vm, vmb;
+
+	(void)state;
+	SIM_ONLY();
+	vm = running_vm(0);
+	th_open(&b, world, NULL);
+	th_export(&H, pdh_a, chain);
+	th_export(&b, pdh_b, chain);
+	assert_int_equal(th_send_start(&H, vm, pdh_b, chain, chain, 1664,
+				       session, &err), 0);
+	vmb = th_vm(&b, KVM_X86_DEFAULT_VM);
+	assert_int_equal(th_op(&b, vmb, KVM_SEV_INIT, NULL, NULL), 0);
+	assert_int_equal(th_receive_start(&b, vmb, 0, pdh_a, session, &err),
+			 0);
+	assert_int_equal(th_send_page(&H, vm, mem, 64, hdr, trans, &err), 0);
+	d = (struct kvm_sev_send_update_data){
+		.hdr_uaddr = (uint64_t)(uintptr_t)hdr, .hdr_len = 52,
+		.guest_uaddr = (uint64_t)(uintptr_t)(mem + PG), .guest_len = 64,
+		.trans_uaddr = (uint64_t)(uintptr_t)trans, .trans_len = 64 };
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+		memcpy(&flags, hdr, 4);
+		flags ^= unknown[i];
+		memcpy(hdr, &flags, 4);
+		assert_int_equal(th_op(&b, vmb, KVM_SEV_RECEIVE_UPDATE_DATA,
+				       &d, &err), -EIO);
+		assert_int_equal(err, SEV_RET_BAD_MEASUREMENT);
+		flags ^= unknown[i];
+		memcpy(hdr, &flags, 4);
+	}
+	flags = 1; /* COMPRESSED */
+	memcpy(hdr, &flags, 4);
+	d.trans_len = 80; /* lengths come first */
+	assert_int_equal(th_op(&b, vmb, KVM_SEV_RECEIVE_UPDATE_DATA, &d, &err),
+			 -EIO);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
+	d.trans_len = 64;
+	d.guest_uaddr += 8; /* then the address */
+	assert_int_equal(th_op(&b, vmb, KVM_SEV_RECEIVE_UPDATE_DATA, &d, &err),
+			 -EIO);
+	assert_int_equal(err, SEV_RET_INVALID_ADDRESS);
+	d.guest_uaddr -= 8;
+	assert_int_equal(th_op(&b, vmb, KVM_SEV_RECEIVE_UPDATE_DATA, &d, &err),
+			 -EIO);
+	assert_int_equal(err, SEV_RET_UNSUPPORTED);
+	flags = 0;
+	memcpy(hdr, &flags, 4);
+	assert_int_equal(th_op(&b, vmb, KVM_SEV_RECEIVE_UPDATE_DATA, &d, &err),
+			 0);
+	assert_memory_equal(mem, mem + PG, 64);
+	b.ops.close(b.ops.opaque, vmb);
+	th_close(&b);
+	vm_close(vm);
+}
+
 /* ----------------------------------------------------------- libsevmig */
 
 /* The library's own probe, driven through the backend under test. */
@@ -920,6 +1150,9 @@ int main(int argc, char **argv)
 		RULE(r4_2_stored_sev_fd_must_stay_open, "§4.2/§8.10 later commands use the stored fd number (EBADF once closed)"),
 		RULE(r4_1_init_rules, "§4.1 KVM_SEV_INIT: once only, before vCPUs (EINVAL)"),
 		RULE(r4_1_sev_vm_type_needs_init2, "§4.1 SEV VM type: legacy INIT EINVAL, KVM_RUN EINVAL until INIT2, INIT2 flags 0"),
+		RULE(r4_1_init2_argument_rules, "§4.1 INIT2: type 2/3 needing it, EFAULT, no vCPUs, flags/vmsa_features/ghcb_version checked, pads not (sev_guest_init2)"),
+		RULE(r4_1_no_es_host, "§4.1 no SEV-ES: ES_INIT ENOTTY before the type check, no type-3 VMs [sim]"),
+		RULE(r4_1_es_host_init, "§4.1 SEV-ES host: type-3 INIT2 with ghcb_version <= 2, legacy ES_INIT on type 0 only [sim]"),
 		RULE(r3_4_launch_state_machine, "§3.4 LAUNCH_FINISH from LUPDATE: INVALID_GUEST_STATE; MEASURE query 48"),
 		RULE(r3_4_launch_update_alignment, "§3.4 LAUNCH_UPDATE_DATA of length 0: EINVAL"),
 		RULE(r4_3_send_start_length_query, "§4.3 SEND_START length query: EIO + INVALID_LEN, 128"),
@@ -941,6 +1174,9 @@ int main(int argc, char **argv)
 		RULE(r6_1_reserved_policy_bits, "§6.1 reserved policy bits / too new API: POLICY_FAILURE"),
 		RULE(r6_1_noks_forbids_key_sharing, "§6.1 NOKS: no key sharing (POLICY_FAILURE)"),
 		RULE(r6_1_es_policy_needs_es_platform, "§6.1 ES policy without SEV-ES platform: UNSUPPORTED [sim]"),
+		RULE(r6_2_send_start_target_pdh_ecdh_sha256, "§6.2 SEND_START: target PDH version 1, ECDH_SHA256 exactly, else INVALID_CERTIFICATE (AMD-ASPFW sev_channel_open_client)"),
+		RULE(r6_2_receive_start_sender_pdh_ecdh_sha256, "§6.2 RECEIVE_START: sender PDH ECDH_SHA256 exactly (INVALID_CERTIFICATE) before the WRAP_MAC (BAD_MEASUREMENT) (AMD-ASPFW sev_channel_open_server)"),
+		RULE(r6_4_receive_flags_mac_failure, "§6.4 RECEIVE_UPDATE_DATA: unknown FLAGS bits fail the MAC (BAD_MEASUREMENT); COMPRESSED is UNSUPPORTED after lengths and address (AMD-ASPFW sev_mcmd_receive_update) [sim]"),
 		RULE(r1_5_probe_sees_sev, "§1.5 sevmig_host_probe through the backend sees SEV"),
 	};
 	int ret;

@@ -189,6 +189,78 @@ static void test_latency_serialised(void **state)
 			 -EINVAL);
 }
 
+/*
+ * The latency model is a timeline, not a sleep per command: while one
+ * thread waits on the PSP, the next command queued behind it starts when
+ * the first one's slot ends, whatever time the first thread wakes up. Two
+ * threads issuing N commands each keep the PSP busy: about 2*N*L in all.
+ * A sleep per command under the PSP mutex would add each thread's wake-up
+ * delay (about 20 us here, 70 us with the default timer slack) to every
+ * command: 1.2x at this L, against 1.01x measured for the timeline. L is
+ * small so that difference stands out; the bound leaves room for load.
+ */
+#define TIMELINE_N 200
+#define TIMELINE_L_US 100u
+
+static double timeline_run(void)
+{
+	struct caller c = { &H, TIMELINE_N };
+	pthread_t t[2];
+	double t0;
+
+	t0 = now();
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, caller_thread, &c),
+				 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	return now() - t0;
+}
+
+static void test_latency_timeline_no_drift(void **state)
+{
+	const double ideal = 2.0 * TIMELINE_N * TIMELINE_L_US / 1e6;
+	double took, best = 1e9;
+
+	(void)state;
+	assert_int_equal(sevmig_sim_host_set_latency(H.host, TIMELINE_L_US),
+			 0);
+	/* Best of three: a loaded machine may take both threads off the CPU
+	 * at once, which empties the queue; that is not drift. */
+	for (int i = 0; i < 3 && best >= ideal * 1.15; i++) {
+		took = timeline_run();
+		assert_true(took >= ideal * 0.99); /* never faster than the PSP */
+		if (took < best)
+			best = took;
+	}
+	assert_int_equal(sevmig_sim_host_set_latency(H.host, 0), 0);
+	print_message("2 x %d commands at %u us: %.1f ms (ideal %.1f ms)\n",
+		      TIMELINE_N, TIMELINE_L_US, best * 1e3, ideal * 1e3);
+	assert_true(best < ideal * 1.15);
+}
+
+/* A serial caller (PSP, then something else, then PSP) gets no time back
+ * for the PSP's idle gap: every command takes its full latency. */
+static void test_latency_serial_gap_not_banked(void **state)
+{
+	struct sev_user_data_status st;
+	const struct timespec gap = { 0, 2 * TIMELINE_L_US * 1000 };
+	double t0, took;
+
+	(void)state;
+	assert_int_equal(sevmig_sim_host_set_latency(H.host, TIMELINE_L_US),
+			 0);
+	for (int i = 0; i < 10; i++) {
+		nanosleep(&gap, NULL);
+		t0 = now();
+		assert_int_equal(th_sev(&H, H.sev, SEV_PLATFORM_STATUS, &st,
+					NULL), 0);
+		took = now() - t0;
+		assert_true(took >= TIMELINE_L_US / 1e6 * 0.99);
+	}
+	assert_int_equal(sevmig_sim_host_set_latency(H.host, 0), 0);
+}
+
 /* Hosts are independent PSPs: host B is not slowed by host A. */
 static void test_latency_per_host(void **state)
 {
@@ -313,6 +385,10 @@ int main(int argc, char **argv)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_latency_per_host, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_latency_timeline_no_drift,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_latency_serial_gap_not_banked,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_api_argument_checks, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_probe_sees_fault, setup,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Intra-host moves and mirrors (kernel-interfaces.md §5), after the rules
+ * Intra-host moves and mirrors (docs/simulator.md), after the rules
  * the kernel's sev_migrate_tests check: chains of moves, the dead source
  * (EIO), the EINVAL cases, SEV-ES vCPU rules, mirrors and what they may
  * issue, and EBUSY for concurrent moves.
@@ -223,7 +223,8 @@ static void test_move_sev_vcpus_differ(void **state)
 	xclose(dst);
 }
 
-/* §5.1 [D]: the destination has no stored /dev/sev fd. */
+/* The destination has no stored /dev/sev fd (an assumption read from
+ * sev_migrate_from(), docs/simulator.md). */
 static void test_move_dst_has_no_sev_fd(void **state)
 {
 	struct kvm_sev_guest_status st;

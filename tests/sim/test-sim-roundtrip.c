@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The migration transport end to end (kernel-interfaces.md §4.3-§4.6, §6):
+ * The migration transport end to end (docs/simulator.md, "Transport"):
  * launch a guest with known memory on host A, SEND every page to host B,
  * RECEIVE, compare plaintext; then the tamper cases, each failing with the
  * firmware status the simulator documents, and host A's guest resumable

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private: what the send and receive sessions share: metrics, the RAM
+ * layout they agree on, and the control records' contents (mig-records.c).
+ */
+#ifndef SEVMIG_MIG_SESSION_H
+#define SEVMIG_MIG_SESSION_H
+
+#include <pthread.h>
+
+#include "mig-stream.h"
+#include "vm-priv.h"
+
+/* ---- metrics (mig-stats.c) ---- */
+#define MIG_LAT_BUCKETS 160u	/* 4 per power of two, up to ~2^40 ns */
+
+struct mig_stats {
+	pthread_mutex_t lock;		/* the non-atomic fields */
+	uint32_t phase;
+	int32_t error;
+	uint32_t fw_error;
+	uint64_t passes;
+	uint64_t remaining_pages;
+	uint64_t dirty_rate;
+	uint64_t start_ns, end_ns;
+	uint64_t downtime_start_ns, downtime_ns;
+	/* atomics, updated by every worker */
+	uint64_t pages_private, pages_shared;
+	uint64_t bytes_private, bytes_shared;
+	uint64_t records;
+	uint64_t psp_commands, psp_ns_sum, psp_ns_min, psp_ns_max;
+	uint64_t fw_status_seen;
+	uint64_t lat[MIG_LAT_BUCKETS];
+};
+
+uint64_t mig_now_ns(void);
+int mig_stats_init(struct mig_stats *s);
+void mig_stats_fini(struct mig_stats *s);
+void mig_stats_phase(struct mig_stats *s, uint32_t phase);
+void mig_stats_fail(struct mig_stats *s, int err, uint32_t fw);
+void mig_stats_psp(struct mig_stats *s, uint64_t ns, uint32_t fw);
+/* Snapshot into a caller's record (sized rules); @bytes_total added. */
+int mig_stats_read(struct mig_stats *s, const struct sevmig_ctx *ctx,
+		   const char *fn, uint64_t bytes_total,
+		   struct sevmig_mig_stats *out);
+void mig_stats_snapshot(struct mig_stats *s, uint64_t bytes_total,
+			struct sevmig_mig_stats *out);
+
+/* ---- RAM layout ---- */
+struct mig_region {
+	uint64_t gfn, npages;
+	unsigned char *hva;
+	uint64_t first_bit;		/* index of its first page in bitmaps */
+};
+
+struct mig_layout {
+	struct mig_region *r;
+	uint32_t n;
+	uint64_t pages;			/* sum of npages */
+};
+
+/* Copy the VM's RAM regions that have a host address. */
+int mig_layout_from_vm(struct sevmig_vm *vm, struct mig_layout *l);
+void mig_layout_free(struct mig_layout *l);
+/* The region holding @gfn, or NULL. */
+const struct mig_region *mig_layout_find(const struct mig_layout *l,
+					 uint64_t gfn);
+
+/* ---- control records (mig-records.c) ---- */
+struct mig_hello {
+	uint32_t ver_min, ver_max;
+	uint64_t features;
+	uint32_t api_major, api_minor, build;
+	uint32_t max_channels;
+	const unsigned char *pdh, *plat, *amd;	/* into the payload */
+	uint32_t amd_len;
+};
+/* Build this host's HELLO payload; *ret_len set, -ENOSPC if too small. */
+int mig_hello_build(struct sevmig_platform *p, const void *amd,
+		    size_t amd_len, unsigned char *buf, size_t size,
+		    size_t *ret_len, uint32_t *ret_fw_error);
+int mig_hello_parse(const struct sevmig_ctx *ctx, const unsigned char *pl,
+		    uint32_t len, struct mig_hello *h);
+
+struct mig_start {
+	uint32_t policy, commit, nr_channels, phys_bits, nr_regions;
+	const unsigned char *session, *pdh, *regions;
+};
+int mig_start_parse(const struct sevmig_ctx *ctx, const unsigned char *pl,
+		    uint32_t len, struct mig_start *s);
+
+struct mig_end {
+	uint32_t passes, nr_channels;
+	uint64_t migration_control, shared_pages;
+	uint64_t private_records, shared_records, state_records, vmm_records;
+	uint64_t ch_records[MIG_MAX_CHANNELS], ch_digest[MIG_MAX_CHANNELS];
+};
+uint32_t mig_end_len(uint32_t nr_channels);
+void mig_end_encode(const struct mig_end *e, unsigned char *out);
+int mig_end_parse(const struct sevmig_ctx *ctx, const unsigned char *pl,
+		  uint32_t len, struct mig_end *e);
+
+/* ABORT: write one (best effort), or say what a received one says. */
+int mig_abort_write(struct mig_writer *w, const uint8_t *session_id, int err,
+		    const char *why);
+int mig_abort_report(const struct sevmig_ctx *ctx, const char *side,
+		     const unsigned char *pl, uint32_t len);
+
+/*
+ * A fresh session id. It binds the channels and the verdict to one session;
+ * it is not a secret, so it is mixed from the clock, the process and a
+ * counter rather than taken from the kernel's random source.
+ */
+void mig_session_id(uint8_t out[MIG_SESSION_ID_LEN]);
+
+#endif /* SEVMIG_MIG_SESSION_H */
