@@ -28,7 +28,7 @@ DEFINE = re.compile(r'^\s*#\s*define\s+\w+')
 PP_COND = re.compile(r'^\s*#\s*(if|ifdef|ifndef|elif|else|endif)\b')
 SIZE_VER0 = re.compile(r'^\s*#\s*define\s+\w+_SIZE_VER0\s+\w+\s*$')
 ENUMERATOR = re.compile(r'^\s*[A-Z][A-Z0-9_]*\s*(=[^,]*)?,?\s*(/\*.*\*/)?\s*$')
-DECL = re.compile(r'^\s*(?:struct|enum|union|const|void|int|unsigned|uint\w*|SEVMIG_\w+\s)')
+DECL = re.compile(r'^\s*(?:struct|enum|union|typedef|const|void|int|unsigned|uint\w*|SEVMIG_\w+\s)')
 TRAILING = re.compile(r'^(.*\S)\s*/\*(?!\*)(.*)\*/\s*$')
 
 
