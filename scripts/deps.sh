@@ -11,6 +11,13 @@ if [ "${1:-}" = "--test" ]; then
 	# Tests: CMocka, abidiff for the ABI check, g++ for the C++ header and
 	# consumer checks, clang + compiler-rt for the TSan/ASan/fuzz builds.
 	pkgs="$pkgs g++ libcmocka-dev abigail-tools clang libclang-rt-14-dev"
+	# Rust bindings, built offline from Debian's toolchain and crates.
+	pkgs="$pkgs cargo librust-bindgen-dev librust-pkg-config-dev librust-libc-dev libclang-dev"
+	# Man pages (scdoc, man --warnings), API reference (doxygen), the
+	# Debian package build (debhelper, lintian), static analysis, coverage
+	# and the musl build (docs/quality.md).
+	pkgs="$pkgs scdoc man-db groff-base doxygen debhelper dpkg-dev lintian"
+	pkgs="$pkgs clang-tidy cppcheck gcovr musl-tools"
 fi
 
 missing=""

@@ -5,6 +5,10 @@
 #   gcc   -Werror, ABI check against the committed baseline: all suites
 #   tsan  clang + ThreadSanitizer: the concurrency stress tests (suite tsan)
 #   asan  clang + ASan/UBSan + libFuzzer targets: everything but ABI/install
+# and the quality-gate scripts: coverage floors (scripts/quality-coverage.sh)
+# and the musl build (scripts/quality-musl.sh); the gcc configuration also
+# runs the Rust bindings, the Debian package build, the man page and API
+# reference checks and the static analysis (docs/quality.md).
 # Ends with one line "tests: N passed, N failed, N skipped".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,6 +56,22 @@ if setup _build/gcc -Dwerror=true -Dabi-check=true -Dtests=enabled; then
 	run _build/gcc --no-suite tsan --no-suite fuzz
 fi
 
+# Quality gates that are scripts, not meson tests (docs/quality.md): each
+# counts as one test (exit 77 is a skip).
+script_passed=0 script_failed=0 script_skipped=0
+check_script() { # name, command...
+	name=$1; shift
+	echo "== $name: $*"
+	"$@"
+	case $? in
+	0) script_passed=$((script_passed + 1)) ;;
+	77) script_skipped=$((script_skipped + 1)) ;;
+	*) script_failed=$((script_failed + 1)); status=1; echo "$name failed" ;;
+	esac
+}
+check_script coverage ./scripts/quality-coverage.sh _build/coverage
+check_script musl ./scripts/quality-musl.sh _build/gcc _build/musl
+
 if setup _build/tsan -Dwerror=true -Dtests=enabled -Dtools=disabled -Dexamples=disabled \
 	-Dbench=false -Db_sanitize=thread -Db_lundef=false --native-file scripts/clang.ini; then
 	if has_suite _build/tsan tsan; then
@@ -64,10 +84,14 @@ if setup _build/asan -Dwerror=true -Dtests=enabled -Dfuzzing=true -Dbench=false 
 	run _build/asan --no-suite abi --no-suite consumer --no-suite tsan
 fi
 
-BUILD_FAILURES=$build_failures python3 - $results <<'PY'
+BUILD_FAILURES=$build_failures SCRIPT_PASSED=$script_passed SCRIPT_FAILED=$script_failed \
+SCRIPT_SKIPPED=$script_skipped python3 - $results <<'PY'
 import json, os, sys
-# A configuration that did not build counts as one failed test.
-counts = {"passed": 0, "failed": int(os.environ["BUILD_FAILURES"]), "skipped": 0}
+# A configuration that did not build counts as one failed test; each
+# quality-gate script counts as one test.
+counts = {"passed": int(os.environ["SCRIPT_PASSED"]),
+          "failed": int(os.environ["BUILD_FAILURES"]) + int(os.environ["SCRIPT_FAILED"]),
+          "skipped": int(os.environ["SCRIPT_SKIPPED"])}
 for path in sys.argv[1:]:
     try:
         lines = open(path).read().splitlines()

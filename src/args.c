@@ -77,7 +77,7 @@ int sevmig_arg_invalid(const struct sevmig_ctx *ctx, const char *fn,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap); /* a long message is cut */
 	va_end(ap);
 	return sevmig_err(ctx, -EINVAL, "%s: %s", fn, msg);
 }

@@ -14,7 +14,7 @@ static void vlog(const struct sevmig_ctx *ctx, uint32_t level,
 
 	if (!ctx || !ctx->log || level > ctx->log_level)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap); /* a long message is cut */
 	ctx->log(ctx->log_opaque, level, msg);
 }
 

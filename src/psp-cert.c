@@ -403,7 +403,7 @@ int sevmig_amd_chain_parse(struct sevmig_ctx *ctx, const void *buf, size_t len,
 			return sevmig_err(ctx, -EBADMSG,
 					  "AMD chain: expected the ASK (usage 0x13) then the ARK (usage 0x0), found usages 0x%x and 0x%x",
 					  ask->usage, ark->usage);
-		if (memcmp(ask->certifying_id, ark->key_id, 16))
+		if (memcmp(ask->certifying_id, ark->key_id, 16) != 0)
 			return sevmig_err(ctx, -ENOLINK,
 					  "AMD chain: the ASK was certified by another ARK (its certifying id differs from this ARK's key id)");
 		return 0;
@@ -454,6 +454,8 @@ SEVMIG_EXPORT int sevmig_cert_parse(struct sevmig_ctx *ctx, const void *buf,
 		ret = sevmig_cert_parse_sev(ctx, "(SEV format)", buf, len, &i);
 	else {
 		ret = sevmig_cert_parse_amd(ctx, "(AMD format)", buf, len, 0, &i);
+		/* i is filled whenever ret is 0 (sevmig_err() never returns 0). */
+		/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 		if (!ret && i.length != len)
 			ret = sevmig_err(ctx, -EBADMSG,
 					 "certificate: %zu bytes, but the AMD certificate in them is %u",

@@ -6,14 +6,6 @@
 #include "internal.h"
 #include "uapi/sev-cert.h"
 
-_Static_assert(SEVMIG_GUEST_POLICY_NODBG == SEVMIG_GUEST_POLICY_NODBG, "NODBG");
-_Static_assert(SEVMIG_GUEST_POLICY_NOKS == SEVMIG_GUEST_POLICY_NOKS, "NOKS");
-_Static_assert(SEVMIG_GUEST_POLICY_ES == SEVMIG_GUEST_POLICY_ES, "ES");
-_Static_assert(SEVMIG_GUEST_POLICY_NOSEND == SEVMIG_GUEST_POLICY_NOSEND, "NOSEND");
-_Static_assert(SEVMIG_GUEST_POLICY_DOMAIN == SEVMIG_GUEST_POLICY_DOMAIN, "DOMAIN");
-_Static_assert(SEVMIG_GUEST_POLICY_SEV == SEVMIG_GUEST_POLICY_SEV, "SEV");
-_Static_assert(SEVMIG_GUEST_POLICY_RESERVED == SEVMIG_GUEST_POLICY_RESERVED, "rsvd");
-
 static const struct {
 	const char *name;
 	const char *text;

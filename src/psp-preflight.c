@@ -290,7 +290,7 @@ SEVMIG_EXPORT int sevmig_preflight(struct sevmig_ctx *ctx,
 
 		if (!chain || t.plat_chain_len != SEVMIG_PLAT_CHAIN_LEN ||
 		    memcmp(chain + SEVMIG_SEV_CERT_LEN, a.our_oca,
-			   SEVMIG_SEV_CERT_LEN)) {
+			   SEVMIG_SEV_CERT_LEN) != 0) {
 			sevmig_err(ctx, -EPERM,
 				   "preflight: the policy has DOMAIN and the target's OCA is not byte-identical to ours (another owner)");
 			r |= SEVMIG_REASON_POLICY_DOMAIN;

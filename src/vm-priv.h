@@ -100,6 +100,8 @@ static inline bool sevmig_vm_flag(const int *flag)
 	return __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
 }
 
+/* __atomic_store_n() writes through @flag, which cannot be const. */
+/* NOLINTNEXTLINE(readability-non-const-parameter) */
 static inline void sevmig_vm_set_flag(int *flag, bool on)
 {
 	__atomic_store_n(flag, on ? 1 : 0, __ATOMIC_RELEASE);

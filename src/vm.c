@@ -274,6 +274,8 @@ SEVMIG_EXPORT int sevmig_vm_ram_add(struct sevmig_vm *vm, uint64_t gpa,
 				  "%s: a migration session is open on this VM: its RAM map cannot change",
 				  __func__);
 	pthread_rwlock_wrlock(&vm->lock);
+	/* gfn is set: the arg helpers return negative errno, never 0. */
+	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 	for (i = 0; i < vm->nram && vm->ram[i].gfn < gfn; i++)
 		;
 	if ((i > 0 && vm->ram[i - 1].gfn + vm->ram[i - 1].npages > gfn) ||

@@ -195,8 +195,8 @@ const char *sevmig_reason_string(uint64_t reason);
 
 /** One buffer of a vectored write (like struct iovec, without <sys/uio.h>). */
 struct sevmig_iovec {
-	const void *base;
-	size_t len;
+	const void *base;	/**< first byte */
+	size_t len;		/**< number of bytes */
 };
 
 /**

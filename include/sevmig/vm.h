@@ -527,7 +527,6 @@ SEVMIG_WARN_UNUSED int sevmig_vm_set_guest_policy(struct sevmig_vm *vm,
 /**
  * sevmig_vm_readiness() - may this VM migrate now?
  *
- * @vm:          the handle.
  * Each piece of the negotiation that is missing has its own reason, so an
  * operator sees which one: the exits (sevmig_vm_enable_exits() not done or
  * failed: EXITS_NOT_ENABLED), the MSR filter (not installed, or its last

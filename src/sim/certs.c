@@ -279,7 +279,7 @@ int sim_verify_amd_by_amd(const uint8_t *c, size_t clen, const uint8_t *s,
 	if (clen < AMD_CERT_HDR_SIZE)
 		return -EINVAL;
 	memcpy(&cv.h, c, sizeof(cv.h));
-	if (memcmp(&cv.h.certifying_id_0, &sv.h.key_id_0, 16))
+	if (memcmp(&cv.h.certifying_id_0, &sv.h.key_id_0, 16) != 0)
 		return -ENOKEY; /* names another signer */
 	if (amd_parse(c, clen, sv.mod_len, &cv) || cv.total != clen)
 		return -EINVAL;

@@ -375,7 +375,7 @@ int simc_aes128_ctr(const uint8_t key[16], const uint8_t iv[16],
 	    EVP_EncryptInit_ex2(ctx, ctr_alg, key, iv, NULL) == 1 &&
 	    EVP_EncryptUpdate(ctx, out, &l1, in, (int)len) == 1 &&
 	    EVP_EncryptFinal_ex(ctx, out + l1, &l2) == 1 &&
-	    (size_t)(l1 + l2) == len)
+	    (size_t)l1 + (size_t)l2 == len)
 		ret = 0;
 	EVP_CIPHER_CTX_free(ctx);
 	return ret;
