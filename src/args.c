@@ -54,8 +54,8 @@ SEVMIG_RECORD_VER0(struct sevmig_receive_opts, SEVMIG_RECEIVE_OPTS_SIZE_VER0,
 SEVMIG_RECORD_VER0(struct sevmig_stream_info, SEVMIG_STREAM_INFO_SIZE_VER0,
 		   error_offset);
 
-int sevmig_arg_null(const struct sevmig_ctx *ctx, const char *fn,
-		    const char *what)
+int sevmig_arg_null_log(const struct sevmig_ctx *ctx, const char *fn,
+			const char *what)
 {
 	return sevmig_err(ctx, -EINVAL, "%s: %s is required", fn, what);
 }
@@ -70,8 +70,8 @@ int sevmig_arg_flags(const struct sevmig_ctx *ctx, const char *fn,
 			  fn, flags);
 }
 
-int sevmig_arg_invalid(const struct sevmig_ctx *ctx, const char *fn,
-		       const char *fmt, ...)
+int sevmig_arg_invalid_log(const struct sevmig_ctx *ctx, const char *fn,
+			   const char *fmt, ...)
 {
 	char msg[400];
 	va_list ap;

@@ -3,6 +3,7 @@
 #ifndef SEVMIG_INTERNAL_H
 #define SEVMIG_INTERNAL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -52,9 +53,21 @@ struct sevmig_ctx {
 /* ---- logging (log.c) ---- */
 void sevmig_log(const struct sevmig_ctx *ctx, uint32_t level, const char *fmt,
 		...) SEVMIG_PRINTF(3, 4);
-/* Logs at ERR and returns @err, so error paths read "return sevmig_err(...)". */
-int sevmig_err(const struct sevmig_ctx *ctx, int err, const char *fmt, ...)
+/* Logs at ERR and returns @err: use sevmig_err(). */
+int sevmig_err_log(const struct sevmig_ctx *ctx, int err, const char *fmt, ...)
 	SEVMIG_PRINTF(3, 4);
+/*
+ * An error path must not report success: a non-negative @err (a caller's
+ * bug) becomes -EIO. Inline, so callers and their analyzers see that the
+ * result is always negative.
+ */
+static inline int sevmig_err_ret(int err)
+{
+	return err < 0 ? err : -EIO;
+}
+/* Logs at ERR and returns @err (< 0): error paths read "return sevmig_err(...)". */
+#define sevmig_err(ctx, err, ...) \
+	sevmig_err_ret(sevmig_err_log((ctx), (err), __VA_ARGS__))
 
 /* ---- sized records (sized.c: libc only, shared with libsevmig-sim) ---- */
 /*
@@ -84,14 +97,18 @@ void sevmig_struct_out(void *user, const void *kern, size_t len);
 
 /* ---- argument checks (args.c): every refusal is logged with its reason ---- */
 /* A required pointer argument is NULL: logs "@fn: @what is required". */
-int sevmig_arg_null(const struct sevmig_ctx *ctx, const char *fn,
-		    const char *what);
+int sevmig_arg_null_log(const struct sevmig_ctx *ctx, const char *fn,
+			const char *what);
+#define sevmig_arg_null(ctx, fn, what) \
+	sevmig_err_ret(sevmig_arg_null_log((ctx), (fn), (what)))
 /* Flags must be 0: returns 0, or -EINVAL logged. */
 int sevmig_arg_flags(const struct sevmig_ctx *ctx, const char *fn,
 		     uint32_t flags);
 /* Any other invalid argument: logs "@fn: <message>" and returns -EINVAL. */
-int sevmig_arg_invalid(const struct sevmig_ctx *ctx, const char *fn,
-		       const char *fmt, ...) SEVMIG_PRINTF(3, 4);
+int sevmig_arg_invalid_log(const struct sevmig_ctx *ctx, const char *fn,
+			   const char *fmt, ...) SEVMIG_PRINTF(3, 4);
+#define sevmig_arg_invalid(ctx, fn, ...) \
+	sevmig_err_ret(sevmig_arg_invalid_log((ctx), (fn), __VA_ARGS__))
 /* sevmig_struct_in() for a public entry point; a refusal is logged. */
 int sevmig_arg_in(const struct sevmig_ctx *ctx, const char *fn,
 		  const char *what, void *dst, size_t ksize, const void *src,

@@ -5,6 +5,12 @@
  */
 #include "mig-bitmap.h"
 
+/*
+ * The maps are written through __atomic builtins, which clang-tidy does not
+ * count as writes: its "pointer to const" advice on them is suppressed.
+ */
+
+// NOLINTNEXTLINE(readability-non-const-parameter)
 void mig_bits_set(uint64_t *map, uint64_t first, uint64_t n)
 {
 	while (n) {
@@ -18,6 +24,7 @@ void mig_bits_set(uint64_t *map, uint64_t first, uint64_t n)
 	}
 }
 
+// NOLINTNEXTLINE(readability-non-const-parameter)
 void mig_bits_or(uint64_t *map, uint64_t first, const void *src, uint64_t n)
 {
 	const unsigned char *s = src;
@@ -26,9 +33,11 @@ void mig_bits_or(uint64_t *map, uint64_t first, const void *src, uint64_t n)
 		/* Gather up to 64 source bits starting at bit i. */
 		uint64_t k = n - i < 64 ? n - i : 64, v = 0;
 
+		// cppcheck-suppress knownConditionTrueFalse ; k is 64 until the tail
 		if (!(i % 8) && k == 64) {
 			memcpy(&v, s + i / 8, 8);
 		} else {
+			// cppcheck-suppress knownConditionTrueFalse ; k >= 1
 			for (uint64_t j = 0; j < k; j++)
 				if (s[(i + j) / 8] & (1u << ((i + j) % 8)))
 					v |= 1ull << j;
@@ -45,6 +54,7 @@ void mig_bits_or(uint64_t *map, uint64_t first, const void *src, uint64_t n)
 	}
 }
 
+// NOLINTNEXTLINE(readability-non-const-parameter)
 uint64_t mig_bits_take(uint64_t *dst, uint64_t *src, uint64_t words)
 {
 	uint64_t n = 0;
@@ -66,6 +76,7 @@ uint64_t mig_bits_count(const uint64_t *map, uint64_t words)
 	return n;
 }
 
+// NOLINTNEXTLINE(readability-non-const-parameter)
 bool mig_bits_test_and_set(uint64_t *map, uint64_t bit)
 {
 	uint64_t m = 1ull << (bit % 64);

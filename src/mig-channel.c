@@ -88,16 +88,16 @@ static int fd_writev(void *opaque, const struct sevmig_iovec *iov,
 {
 	struct sevmig_channel *ch = opaque;
 	struct sevmig_iovec v[8];
-	uint32_t n = 0;
 
 	while (iovcnt) {
+		/* Work on a local copy so partial writes can advance it. */
+		uint32_t n = iovcnt < 8 ? iovcnt : 8;
 		int r;
 
-		/* Work on a local copy so partial writes can advance it. */
-		n = iovcnt < 8 ? iovcnt : 8;
 		memcpy(v, iov, n * sizeof(v[0]));
 		iov += n;
 		iovcnt -= n;
+		// cppcheck-suppress knownConditionTrueFalse ; n >= 1 here
 		for (uint32_t i = 0; i < n;) {
 			r = fd_wait(ch, ch->wfd, SEVMIG_POLL_OUT);
 			if (!r)

@@ -372,7 +372,7 @@ static int on_control(struct insp *x, const struct mig_rec *rec)
 		if (!(in->seen & SEVMIG_STREAM_SEEN_END))
 			return out_of_turn(x, rec, "before END");
 		if (rec->len != MIG_COMMIT_LEN ||
-		    memcmp(rec->payload, x->session_id, MIG_SESSION_ID_LEN))
+		    memcmp(rec->payload, x->session_id, MIG_SESSION_ID_LEN) != 0)
 			return sevmig_err(x->ctx, -EBADMSG,
 					  "%s: COMMIT of %u bytes is not for this stream's session",
 					  x->rd.who, rec->len);
@@ -477,7 +477,7 @@ static int walk(struct insp *x, struct sevmig_channel *ch)
 		return sevmig_err(x->ctx, ret, "out of memory");
 	x->rd_ok = true;
 	x->rd.bytes = MIG_CHAN_HDR_LEN;
-	snprintf(x->rd.who_buf, sizeof(x->rd.who_buf), "channel %u %s",
+	(void)snprintf(x->rd.who_buf, sizeof(x->rd.who_buf), "channel %u %s",
 		 h.channel, h.direction == MIG_DIR_TO_DST ? "(source)" :
 							    "(destination)");
 	x->digest_end = MIG_DIGEST_INIT;
@@ -517,7 +517,7 @@ static int walk(struct insp *x, struct sevmig_channel *ch)
 		in->bytes = x->rd.bytes;
 	}
 	in->records = x->rd.records;
-	in->digest = in->seen & SEVMIG_STREAM_SEEN_END ? x->digest_end :
+	in->digest = (in->seen & SEVMIG_STREAM_SEEN_END) ? x->digest_end :
 							 x->rd.digest;
 	if (in->seen & SEVMIG_STREAM_SEEN_ABORT)
 		return 0;

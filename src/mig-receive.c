@@ -68,7 +68,6 @@ struct sevmig_receive {
 	int bar_error;			/* first worker error: stop all */
 
 	uint64_t private_records, shared_records, state_records, vmm_records;
-	bool end_seen;
 	struct mig_end end;
 	uint32_t end_crc;
 
@@ -553,7 +552,7 @@ static void *worker_run(void *arg)
 	ret = mig_reader_header(rd, &h);
 	if (!ret && (h.direction != MIG_DIR_TO_DST ||
 		     h.nr_channels != r->nr_channels ||
-		     memcmp(h.session_id, r->session_id, MIG_SESSION_ID_LEN)))
+		     memcmp(h.session_id, r->session_id, MIG_SESSION_ID_LEN) != 0))
 		ret = sevmig_err(r->ctx, -EPROTO,
 				 "%s: the header belongs to another session or direction",
 				 rd->who);
@@ -967,7 +966,8 @@ SEVMIG_EXPORT int sevmig_receive_run(struct sevmig_receive *r,
 	phase(r, SEVMIG_MIG_PRECOPY);
 
 	/* Every channel at once; this thread reads channel 0. */
-	for (uint32_t i = 0; i < r->nr_channels; i++)
+	/* At least one channel: channel 0's worker is always set up. */
+	for (uint32_t i = 0; i == 0 || i < r->nr_channels; i++)
 		wk[i] = (struct rworker){ .r = r, .index = i };
 	for (uint32_t i = 1; !ret && i < r->nr_channels; i++) {
 		if (pthread_create(&th[i], NULL, worker_run, &wk[i]))
@@ -1048,7 +1048,7 @@ SEVMIG_EXPORT int sevmig_receive_resolve(struct sevmig_receive *r,
 	rd.who = "the source's verdict";
 	ret = mig_reader_header(&rd, &h);
 	if (!ret && (h.direction != MIG_DIR_TO_DST ||
-		     memcmp(h.session_id, r->session_id, MIG_SESSION_ID_LEN)))
+		     memcmp(h.session_id, r->session_id, MIG_SESSION_ID_LEN) != 0))
 		ret = sevmig_err(r->ctx, -EPROTO,
 				 "%s: the verdict is for another session", __func__);
 	if (!ret)

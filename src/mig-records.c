@@ -142,8 +142,8 @@ int mig_hello_parse(const struct sevmig_ctx *ctx, const unsigned char *pl,
 	h->amd_len = mig_get32(pl + 40);
 	if (mig_get32(pl + 44))
 		return sevmig_err(ctx, -EBADMSG, "HELLO: reserved field is not zero");
-	if (h->ver_min > MIG_VERSION || h->ver_max < MIG_VERSION ||
-	    h->ver_min > h->ver_max)
+	/* Also refuses ver_min > ver_max: no version lies in that range. */
+	if (h->ver_min > MIG_VERSION || h->ver_max < MIG_VERSION)
 		return sevmig_err(ctx, -EPROTO,
 				  "HELLO: the destination speaks stream versions %u..%u, this source %u",
 				  h->ver_min, h->ver_max, MIG_VERSION);
@@ -397,7 +397,7 @@ int mig_abort_report(const struct sevmig_ctx *ctx, const char *side,
 		for (uint32_t i = 0; i < n; i++) {
 			unsigned char c = pl[MIG_ABORT_FIXED + i];
 
-			text[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+			text[i] = (char)(c >= 0x20 && c < 0x7f ? c : '?');
 		}
 		text[n] = 0;
 		return sevmig_err(ctx, -EPROTO, "the %s aborted the migration (%s): %s",

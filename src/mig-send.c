@@ -392,7 +392,7 @@ static int read_hello(struct sevmig_send *s, struct mig_hello *h)
 {
 	struct mig_reader *r = &s->hello_r;
 	struct mig_chan_hdr hdr;
-	struct mig_rec rec;
+	struct mig_rec rec = { 0 };	/* read only after a successful read */
 	int ret;
 
 	r->who = "the target's HELLO";
@@ -964,7 +964,8 @@ static int run_pass(struct sevmig_send *s, bool last, struct sevmig_pass_info *o
 	s->pass++;
 	s->cursor = 0;
 	s->pass_error = 0;
-	for (uint32_t i = 0; i < s->nr_channels; i++)
+	/* At least one channel: channel 0's worker is always set up. */
+	for (uint32_t i = 0; i == 0 || i < s->nr_channels; i++)
 		wk[i] = (struct worker){ .s = s, .index = i, .last = last };
 	for (uint32_t i = 1; i < s->nr_channels; i++) {
 		if (pthread_create(&th[i], NULL, worker_run, &wk[i])) {
@@ -1177,7 +1178,7 @@ static int await_ack(struct sevmig_send *s, uint32_t end_crc)
 				 "the destination sent %s where its ACK belongs",
 				 mig_rec_name(rec.type));
 	else if (!ret && (rec.len != MIG_ACK_LEN ||
-			  memcmp(rec.payload, s->session_id, MIG_SESSION_ID_LEN) ||
+			  memcmp(rec.payload, s->session_id, MIG_SESSION_ID_LEN) != 0 ||
 			  mig_get32(rec.payload + 16) != end_crc ||
 			  mig_get32(rec.payload + 20)))
 		ret = sevmig_err(s->ctx, -EBADMSG,

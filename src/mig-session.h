@@ -44,7 +44,7 @@ int mig_stats_read(struct mig_stats *s, const struct sevmig_ctx *ctx,
 		   const char *fn, uint64_t bytes_total,
 		   struct sevmig_mig_stats *out);
 void mig_stats_snapshot(struct mig_stats *s, uint64_t bytes_total,
-			struct sevmig_mig_stats *out);
+			struct sevmig_mig_stats *k);
 
 /* ---- RAM layout ---- */
 struct mig_region {

@@ -81,7 +81,8 @@ void mig_chan_hdr_encode(const struct mig_chan_hdr *h,
 			 unsigned char out[MIG_CHAN_HDR_LEN])
 {
 	memset(out, 0, MIG_CHAN_HDR_LEN);
-	memcpy(out, MIG_MAGIC, 8);
+	/* The magic is 8 bytes on the wire, without the string's NUL. */
+	memcpy(out, MIG_MAGIC, 8); // NOLINT(bugprone-not-null-terminated-result)
 	mig_put32(out + 8, h->version);
 	mig_put32(out + 12, MIG_CHAN_HDR_LEN);
 	mig_put64(out + 16, h->required);
@@ -97,7 +98,7 @@ int mig_chan_hdr_decode(const struct sevmig_ctx *ctx, const char *who,
 			const unsigned char in[MIG_CHAN_HDR_LEN],
 			struct mig_chan_hdr *h)
 {
-	if (memcmp(in, MIG_MAGIC, 8))
+	if (memcmp(in, MIG_MAGIC, 8) != 0)
 		return sevmig_err(ctx, -EBADMSG,
 				  "%s: not a libsevmig migration stream (bad magic)",
 				  who);
@@ -310,7 +311,7 @@ int mig_reader_init(struct mig_reader *r, const struct sevmig_ctx *ctx,
 	r->buf_cap = buf_cap;
 	r->max_vmm = max_vmm;
 	r->digest = MIG_DIGEST_INIT;
-	snprintf(r->who_buf, sizeof(r->who_buf), "stream channel %u", channel);
+	(void)snprintf(r->who_buf, sizeof(r->who_buf), "stream channel %u", channel);
 	r->who = r->who_buf;
 	return 0;
 }

@@ -93,14 +93,14 @@ static enum match lookup(const struct sevmig_ctx *ctx, uint32_t n,
 	to_hex(id->key_id, sizeof(id->key_id), kid);
 	to_hex(id->fingerprint, sizeof(id->fingerprint), fp);
 	for (size_t i = 0; i < ARRAY_SIZE(genuine_arks); i++) {
-		if (strcmp(kid, genuine_arks[i].key_id))
+		if (strcmp(kid, genuine_arks[i].key_id) != 0)
 			continue;
 		*origin = genuine_arks[i].origin;
-		return strcmp(fp, genuine_arks[i].fingerprint) ? MATCH_CLASH :
+		return strcmp(fp, genuine_arks[i].fingerprint) != 0 ? MATCH_CLASH :
 								 MATCH_SAME;
 	}
 	for (uint32_t i = 0; ctx && i < n; i++) {
-		if (memcmp(id->key_id, ctx->arks[i].key_id, sizeof(id->key_id)))
+		if (memcmp(id->key_id, ctx->arks[i].key_id, sizeof(id->key_id)) != 0)
 			continue;
 		*origin = SEVMIG_ARK_ADDED;
 		return memcmp(id->fingerprint, ctx->arks[i].fingerprint,

@@ -128,14 +128,14 @@ int sevmig_psp_platform_cmd(struct sevmig_ctx *ctx, int sev_fd, uint32_t cmd,
 
 	rc = sevmig_sys_ioctl(ctx, sev_fd, SEV_ISSUE_CMD, &arg);
 	if (rc == -EBADF)
-		snprintf(explain, sizeof(explain),
+		(void)snprintf(explain, sizeof(explain),
 			 "fd %d is not open (was the /dev/sev descriptor closed while the platform object was in use?)",
 			 sev_fd);
 	else if (rc == -ENOTTY)
-		snprintf(explain, sizeof(explain), "fd %d is not /dev/sev",
+		(void)snprintf(explain, sizeof(explain), "fd %d is not /dev/sev",
 			 sev_fd);
 	else if (rc == -EPERM)
-		snprintf(explain, sizeof(explain),
+		(void)snprintf(explain, sizeof(explain),
 			 "/dev/sev fd %d was opened read-only and the platform is not initialized; open it read-write",
 			 sev_fd);
 	else
@@ -161,11 +161,11 @@ int sevmig_psp_guest_cmd(struct sevmig_ctx *ctx, int vm_fd, int sev_fd,
 	rc = sevmig_sys_ioctl(ctx, vm_fd, KVM_MEMORY_ENCRYPT_OP, &arg);
 	explain[0] = 0;
 	if (rc == -EBADF && init)
-		snprintf(explain, sizeof(explain), "VM fd %d is not open", vm_fd);
+		(void)snprintf(explain, sizeof(explain), "VM fd %d is not open", vm_fd);
 	else if (rc == -EBADF && (id == KVM_SEV_LAUNCH_START ||
 				  id == KVM_SEV_RECEIVE_START))
 		/* These two pass sev_fd, and KVM keeps its number. */
-		snprintf(explain, sizeof(explain),
+		(void)snprintf(explain, sizeof(explain),
 			 "VM fd %d is not open, or fd %d is not an open /dev/sev descriptor",
 			 vm_fd, sev_fd);
 	else if (rc == -EBADF)
@@ -173,19 +173,19 @@ int sevmig_psp_guest_cmd(struct sevmig_ctx *ctx, int vm_fd, int sev_fd,
 		 * Every other command uses the /dev/sev fd number KVM stored
 		 * at LAUNCH_START or RECEIVE_START; before those it has none.
 		 */
-		snprintf(explain, sizeof(explain),
+		(void)snprintf(explain, sizeof(explain),
 			 "VM fd %d is not open, or KVM holds no open /dev/sev descriptor for it: no guest was started on this VM yet (no LAUNCH_START or RECEIVE_START), or the descriptor it was started with was closed (the platform object must outlive the VM)",
 			 vm_fd);
 	else if (rc == -ENOTTY)
-		snprintf(explain, sizeof(explain),
+		(void)snprintf(explain, sizeof(explain),
 			 "SEV is not enabled in KVM, or VM fd %d is not an SEV guest",
 			 vm_fd);
 	else if (rc == -ENOMEM && (id == KVM_SEV_SEND_UPDATE_DATA ||
 				   id == KVM_SEV_RECEIVE_UPDATE_DATA))
-		snprintf(explain, sizeof(explain),
+		(void)snprintf(explain, sizeof(explain),
 			 "KVM could not pin the guest page (RLIMIT_MEMLOCK reached without CAP_IPC_LOCK?)");
 	else if (rc == -EINVAL && init)
-		snprintf(explain, sizeof(explain),
+		(void)snprintf(explain, sizeof(explain),
 			 "VM fd %d is an SEV guest already, or was not created as a plain (type 0) VM",
 			 vm_fd);
 	return psp_finish(ctx, sevmig_kvm_sev_cmd_name(id), rc, arg.error, fw,

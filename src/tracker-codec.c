@@ -197,7 +197,7 @@ static int parse(const unsigned char *p, size_t len, uint64_t max_gfn,
 	    r->kind != SEVMIG_TRACKER_RECORD_DELTA)
 		return BAD("kind %u is neither FULL (1) nor DELTA (2)", p[5]);
 	if (get_u64(p + 8) != max_gfn) {
-		snprintf(why, why_len,
+		(void)snprintf(why, why_len,
 			 "the sender's max_gfn 0x%llx differs from this tracker's 0x%llx",
 			 (unsigned long long)get_u64(p + 8),
 			 (unsigned long long)max_gfn);

@@ -1515,7 +1515,7 @@ static int64_t apply(struct apply_ctx *a, uintptr_t *sp, struct cref *cr,
 			}
 			ds += apply(a, &n->slot[i], cc, level - 1,
 				    base + i * cspan, &dci);
-			if (dci) {
+			if (cr && dci) {	/* dci is 0 without cr */
 				/* Logged below, so C's node here exists. */
 				struct node *cn = (struct node *)*cr->slot;
 

@@ -72,12 +72,31 @@ SIM_EXPORT uint32_t sevmig_sim_mode(const struct sevmig_sim *sim)
 	return sim ? sim->mode : 0;
 }
 
+static void host_keys_free(struct sevmig_sim_host *host);
+
+/* A host already off its simulator's list: its guests, keys and memory. */
+static void host_destroy(struct sevmig_sim_host *host)
+{
+	/* Close what the caller leaked, so VMs and guests go away. */
+	sim_fd_close_host(host);
+	while (host->guests)
+		sim_guest_decommission(host, host->guests->handle);
+	host_keys_free(host);
+	pthread_mutex_destroy(&host->psp);
+	OPENSSL_cleanse(host, sizeof(*host));
+	free(host);
+}
+
 SIM_EXPORT void sevmig_sim_free(struct sevmig_sim *sim)
 {
 	if (!sim)
 		return;
-	while (sim->hosts)
-		sevmig_sim_host_free(sim->hosts);
+	/* Detached first: each host is then destroyed without the list. */
+	for (struct sevmig_sim_host *h = sim->hosts, *next; h; h = next) {
+		next = h->next;
+		host_destroy(h);
+	}
+	sim->hosts = NULL;
 	for (size_t i = 0; i < sim->nroots; i++)
 		free(sim->roots[i]);
 	EVP_PKEY_free(sim->ark_key);
@@ -190,8 +209,6 @@ SIM_EXPORT void sevmig_sim_host_free(struct sevmig_sim_host *host)
 	if (!host)
 		return;
 	sim = host->sim;
-	/* Close what the caller leaked, so VMs and guests go away. */
-	sim_fd_close_host(host);
 	pthread_mutex_lock(&sim->lock);
 	for (pp = &sim->hosts; *pp; pp = &(*pp)->next) {
 		if (*pp == host) {
@@ -200,12 +217,7 @@ SIM_EXPORT void sevmig_sim_host_free(struct sevmig_sim_host *host)
 		}
 	}
 	pthread_mutex_unlock(&sim->lock);
-	while (host->guests)
-		sim_guest_decommission(host, host->guests->handle);
-	host_keys_free(host);
-	pthread_mutex_destroy(&host->psp);
-	OPENSSL_cleanse(host, sizeof(*host));
-	free(host);
+	host_destroy(host);
 }
 
 SIM_EXPORT int sevmig_sim_host_sys_ops(struct sevmig_sim_host *host,

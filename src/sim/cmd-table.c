@@ -10,8 +10,8 @@
 
 #include "sim-internal.h"
 
-#define NOT_EMULATED -EOPNOTSUPP
-#define UNKNOWN_TO_KVM -EINVAL
+#define NOT_EMULATED (-EOPNOTSUPP)
+#define UNKNOWN_TO_KVM (-EINVAL)
 
 /* A row for a command the simulator runs, and one for an id it answers
  * without running anything. */

@@ -34,8 +34,13 @@ static int derive_kek_kik(const uint8_t *z, size_t zlen,
 	uint8_t master[16];
 	int ret;
 
+	/*
+	 * kdf(key, len, label, context, len, out): master is the key of the
+	 * next two, kek and kik their outputs, as the names say.
+	 */
 	ret = simc_kdf(z, zlen, "sev-master-secret", nonce, 16, master);
 	if (!ret)
+		// NOLINTNEXTLINE(readability-suspicious-call-argument)
 		ret = simc_kdf(master, 16, "sev-kek", NULL, 0, kek);
 	if (!ret)
 		ret = simc_kdf(master, 16, "sev-kik", NULL, 0, kik);
@@ -174,7 +179,7 @@ static uint32_t send_policy_checks(struct sim_gcmd *g,
 		    sim_verify_sev_by_sev(&pek, &oca) ||
 		    sim_verify_sev_by_sev(&pdh, &pek))
 			return SEV_RET_BAD_SIGNATURE;
-		if (memcmp(&oca, &g->host->oca.cert, sizeof(oca)))
+		if (memcmp(&oca, &g->host->oca.cert, sizeof(oca)) != 0)
 			return SEV_RET_POLICY_FAILURE;
 	}
 	return 0;

@@ -109,10 +109,10 @@ static int mem_enable_cap(const struct kvm_enable_cap *cap)
 		return -EINVAL;
 	switch (cap->cap) {
 	case KVM_CAP_EXIT_HYPERCALL:
-		return cap->args[0] & ~KVM_EXIT_HYPERCALL_VALID_MASK ?
+		return (cap->args[0] & ~KVM_EXIT_HYPERCALL_VALID_MASK) ?
 			       -EINVAL : 0;
 	case KVM_CAP_X86_USER_SPACE_MSR:
-		return cap->args[0] & ~UINT64_C(7) ? -EINVAL : 0;
+		return (cap->args[0] & ~UINT64_C(7)) ? -EINVAL : 0;
 	default:
 		return -EINVAL;
 	}
@@ -204,7 +204,7 @@ static int vm_ioctl(struct sim_vm *vm, int fd, bool placeholder,
 
 			if (!f)
 				return -EFAULT;
-			return f->flags & ~KVM_MSR_FILTER_DEFAULT_DENY ?
+			return (f->flags & ~KVM_MSR_FILTER_DEFAULT_DENY) ?
 				       -EINVAL : 0;
 		}
 		break;

@@ -134,19 +134,26 @@ static void finish(struct setup *s)
 
 static _Alignas(64) uint8_t run_buf[KVM_RUN_SIZE];
 
-static void *msr_exit(uint32_t reason, uint32_t index, uint64_t data)
+/* An MSR exit in @buf (KVM_RUN_SIZE bytes): each vCPU thread has its own. */
+static void *msr_exit_in(uint8_t *buf, uint32_t reason, uint32_t index,
+			 uint64_t data)
 {
-	struct kvm_run_hdr *h = (void *)run_buf;
-	struct kvm_run_msr *m = (void *)(run_buf + KVM_RUN_EXIT_OFFSET);
+	struct kvm_run_hdr *h = (void *)buf;
+	struct kvm_run_msr *m = (void *)(buf + KVM_RUN_EXIT_OFFSET);
 
-	memset(run_buf, 0xcc, sizeof(run_buf));
+	memset(buf, 0xcc, KVM_RUN_SIZE);
 	h->exit_reason = reason;
 	memset(m, 0, sizeof(*m));
 	m->reason = KVM_MSR_EXIT_REASON_FILTER;
 	m->index = index;
 	m->data = data;
 	m->error = 0xaa;	/* must be overwritten */
-	return run_buf;
+	return buf;
+}
+
+static void *msr_exit(uint32_t reason, uint32_t index, uint64_t data)
+{
+	return msr_exit_in(run_buf, reason, index, data);
 }
 
 static struct kvm_run_msr *msr_of(void *run)
@@ -717,9 +724,17 @@ static void *vcpu_thread(void *p)
 		if (sevmig_vm_handle_exit(w->vm, run, 0) != SEVMIG_EXIT_HANDLED ||
 		    hc_ret(run) != 0)
 			w->bad++;
-		run = msr_exit(KVM_EXIT_X86_RDMSR,
-			       MSR_KVM_MIGRATION_CONTROL, 0);
-		memcpy(w->buf, run, 64);
+		/* The guest enables migration and reads it back, racing. */
+		run = msr_exit_in(w->buf, KVM_EXIT_X86_WRMSR,
+				  MSR_KVM_MIGRATION_CONTROL, 1);
+		if (sevmig_vm_handle_exit(w->vm, run, 0) != SEVMIG_EXIT_HANDLED ||
+		    msr_of(run)->error != 0)
+			w->bad++;
+		run = msr_exit_in(w->buf, KVM_EXIT_X86_RDMSR,
+				  MSR_KVM_MIGRATION_CONTROL, 0);
+		if (sevmig_vm_handle_exit(w->vm, run, 0) != SEVMIG_EXIT_HANDLED ||
+		    msr_of(run)->error != 0 || msr_of(run)->data != 1)
+			w->bad++;
 	}
 	return NULL;
 }
@@ -729,6 +744,7 @@ static void test_concurrent_exits(void **state)
 	struct worker *w = calloc(8, sizeof(*w));
 	pthread_t t[8];
 	struct setup s;
+	uint64_t v = 0;
 
 	(void)state;
 	negotiate(&s, SEVMIG_HOST_POLICY_ALLOW);
@@ -743,6 +759,8 @@ static void test_concurrent_exits(void **state)
 	}
 	/* 20000 % 128 = 32: each thread's last pass left pages 32..63 shared. */
 	assert_int_equal(shared_count(s.vm), 8 * 32);
+	assert_int_equal(sevmig_vm_migration_control(s.vm, &v), 0);
+	assert_int_equal(v, 1);
 	free(w);
 	finish(&s);
 }

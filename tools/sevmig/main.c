@@ -35,7 +35,8 @@ static void usage(FILE *out)
 		"  0  success (for probe: the probe ran, whatever it found)\n"
 		"  1  the operation failed; the reason is on stderr\n"
 		"  2  bad command line\n"
-		"  3  a verdict asked for with --require is \"no\"\n");
+		"  3  a verdict is \"no\": probe --require, cert verify's refusal,\n"
+		"     inspect --require complete\n");
 }
 
 int main(int argc, char **argv)

@@ -181,6 +181,32 @@ impl<'a> Tracker<'a> {
         Ok(n)
     }
 
+    /// Start (or restart) the changed-since-sync log: flips from now on
+    /// are returned by [`Tracker::sync`], which refuses to run before this.
+    pub fn log_start(&self) -> Result<()> {
+        check(unsafe { sys::sevmig_tracker_log_start(self.as_ptr(), 0) })?;
+        Ok(())
+    }
+
+    /// Stop the log and free what it holds.
+    pub fn log_stop(&self) -> Result<()> {
+        check(unsafe { sys::sevmig_tracker_log_stop(self.as_ptr(), 0) })?;
+        Ok(())
+    }
+
+    /// Bound what decoded records may make shared to `ranges`, pairs of
+    /// [start, end) GFNs (ascending, not overlapping); empty removes it.
+    pub fn set_limit(&self, ranges: &[u64]) -> Result<()> {
+        if ranges.len() % 2 != 0 || ranges.len() / 2 > u32::MAX as usize {
+            return Err(Error::from_code(-libc::EINVAL));
+        }
+        let ptr = if ranges.is_empty() { std::ptr::null() } else { ranges.as_ptr() };
+        check(unsafe {
+            sys::sevmig_tracker_set_limit(self.as_ptr(), ptr, (ranges.len() / 2) as u32, 0)
+        })?;
+        Ok(())
+    }
+
     /// The frames that flipped since the last round, as [start, end) pairs
     /// in `ranges` (`ranges.len() / 2` pairs at most). While
     /// [`SyncInfo::more`] is set, call again to continue the round.

@@ -45,10 +45,12 @@ fn errors_are_the_documented_errno() {
 fn sync_rounds() {
     let t = Tracker::new(None, MAX).unwrap();
     let mut ranges = [0u64; 2];
-    // The first sync turns the change log on (docs/tracker.md).
+    // Sync refuses to run before the log is on (docs/tracker.md).
+    assert_eq!(t.sync(&mut ranges).unwrap_err().code(), -libc::EPROTO);
     t.set_shared(1000, 1).unwrap();
+    t.log_start().unwrap();
     let a = t.sync(&mut ranges).unwrap();
-    assert_eq!((a.generation, a.nr_ranges, a.more), (1, 0, false));
+    assert_eq!((a.generation, a.nr_ranges, a.more), (1, 0, false), "flips before the log are not in it");
     t.set_shared(10, 5).unwrap();
     t.set_shared(40, 1).unwrap();
     // One pair per call: drain the round while MORE is set.
@@ -71,6 +73,26 @@ fn sync_rounds() {
     assert_eq!(pages, 6);
     let d = t.sync(&mut ranges).unwrap();
     assert_eq!((d.generation, d.nr_ranges), (3, 0));
+    t.log_stop().unwrap();
+    assert_eq!(t.sync(&mut ranges).unwrap_err().code(), -libc::EPROTO);
+}
+
+#[test]
+fn decode_limit() {
+    let src = Tracker::new(None, MAX).unwrap();
+    src.set_shared(100, 10).unwrap();
+    let mut buf = vec![0u8; 4096];
+    let (len, _) = src.encode(RecordKind::Full, 0, MAX, &mut buf).unwrap();
+    let dst = Tracker::new(None, MAX).unwrap();
+    dst.set_limit(&[0, 50]).unwrap();
+    assert_eq!(dst.decode(&buf[..len]).unwrap_err().code(), -libc::ERANGE, "outside the limit");
+    assert_eq!(dst.shared_pages().unwrap(), 0, "refused whole");
+    assert_eq!(dst.set_limit(&[0]).unwrap_err().code(), -libc::EINVAL, "odd length");
+    assert_eq!(dst.set_limit(&[50, 10]).unwrap_err().code(), -libc::EINVAL, "empty range");
+    dst.set_limit(&[0, 200]).unwrap();
+    dst.decode(&buf[..len]).unwrap();
+    assert_eq!(dst.shared_pages().unwrap(), 10);
+    dst.set_limit(&[]).unwrap();
 }
 
 #[test]
