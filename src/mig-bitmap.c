@@ -76,6 +76,23 @@ uint64_t mig_bits_count(const uint64_t *map, uint64_t words)
 	return n;
 }
 
+uint64_t mig_bits_count_range(const uint64_t *map, uint64_t first, uint64_t n)
+{
+	uint64_t c = 0;
+
+	while (n) {
+		uint64_t w = first / 64, b = first % 64;
+		uint64_t k = 64 - b < n ? 64 - b : n;
+		uint64_t mask = (k == 64 ? ~0ull : ((1ull << k) - 1)) << b;
+
+		c += (uint64_t)__builtin_popcountll(
+			__atomic_load_n(&map[w], __ATOMIC_RELAXED) & mask);
+		first += k;
+		n -= k;
+	}
+	return c;
+}
+
 // NOLINTNEXTLINE(readability-non-const-parameter)
 bool mig_bits_test_and_set(uint64_t *map, uint64_t bit)
 {

@@ -399,6 +399,10 @@ static int handle_start(struct sevmig_receive *r, const struct mig_rec *rec,
 	}
 	r->started = true;
 	pthread_rwlock_wrlock(&r->vm->lock);
+	/* Counted in the platform until the handle is freed: one count. */
+	if (r->vm->received)
+		sevmig_platform_vm_released(r->vm->received);
+	r->vm->received = sevmig_platform_vm_received(r->p);
 	r->vm->guest_policy = st.policy;
 	r->vm->guest_policy_known = true;
 	pthread_rwlock_unlock(&r->vm->lock);

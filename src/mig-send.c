@@ -725,9 +725,47 @@ static int pull_dirty_logs(struct sevmig_send *s, bool keep)
 }
 
 /* Gather the next pass's pages into pass_set; returns the count or -errno. */
+/* Nobody reports on region @k (no dirty-log slot, no mark_dirty): all of
+ * it is taken as dirty. Decided when a pass set is taken, not before: the
+ * VMM may start reporting between passes. */
+static bool region_untracked(const struct sevmig_send *s, uint32_t k)
+{
+	for (uint32_t i = 0; i < s->nslots; i++)
+		if (s->slots[i].region == k)
+			return false;
+	return !__atomic_load_n(&s->region_tracked[k], __ATOMIC_RELAXED);
+}
+
+/*
+ * What was dirtied or converted since the last pass set was taken, ORed
+ * into s->dirty: KVM's dirty logs and the tracker's conversions. Called at
+ * the end of a pass (for its figures) and again by the next collect(),
+ * which adds what came since and the untracked regions.
+ */
+static int gather_dirty(struct sevmig_send *s)
+{
+	int ret = pull_dirty_logs(s, true);
+
+	return ret ? ret : tracker_drain(s);
+}
+
+/* The next pass's work as known now: dirty pages and untracked regions. */
+static uint64_t remaining(const struct sevmig_send *s)
+{
+	uint64_t n = mig_bits_count(s->dirty, s->nwords);
+
+	for (uint32_t k = 0; k < s->layout.n; k++) {
+		const struct mig_region *r = &s->layout.r[k];
+
+		if (region_untracked(s, k))
+			n += r->npages - mig_bits_count_range(s->dirty, r->first_bit,
+							      r->npages);
+	}
+	return n;
+}
+
 static int64_t collect(struct sevmig_send *s)
 {
-	bool tracked[MIG_MAX_REGIONS];
 	int ret;
 
 	if (!s->pass) {
@@ -741,17 +779,11 @@ static int64_t collect(struct sevmig_send *s)
 		mig_bits_set(s->pass_set, 0, s->layout.pages);
 		return (int64_t)s->layout.pages;
 	}
-	ret = pull_dirty_logs(s, true);
-	if (!ret)
-		ret = tracker_drain(s);
+	ret = gather_dirty(s);
 	if (ret)
 		return ret;
-	memset(tracked, 0, sizeof(tracked));
-	for (uint32_t i = 0; i < s->nslots; i++)
-		tracked[s->slots[i].region] = true;
 	for (uint32_t k = 0; k < s->layout.n; k++)
-		if (!tracked[k] &&
-		    !__atomic_load_n(&s->region_tracked[k], __ATOMIC_RELAXED))
+		if (region_untracked(s, k))
 			mig_bits_set(s->dirty, s->layout.r[k].first_bit,
 				     s->layout.r[k].npages);
 	return (int64_t)mig_bits_take(s->pass_set, s->dirty, s->nwords);
@@ -949,18 +981,13 @@ static int run_pass(struct sevmig_send *s, bool last, struct sevmig_pass_info *o
 	struct worker wk[MIG_MAX_CHANNELS];
 	pthread_t th[MIG_MAX_CHANNELS];
 	bool started[MIG_MAX_CHANNELS] = { false };
-	uint64_t t0 = mig_now_ns(), priv = 0, shared = 0;
+	uint64_t t0 = mig_now_ns(), priv = 0, shared = 0, rem;
 	int64_t n;
 	int ret = 0;
 
 	n = collect(s);
 	if (n < 0)
 		return (int)n;
-	if (s->pass && s->last_pass_ns) {
-		pthread_mutex_lock(&s->stats.lock);
-		s->stats.dirty_rate = (uint64_t)n * 1000000000ull / s->last_pass_ns;
-		pthread_mutex_unlock(&s->stats.lock);
-	}
 	s->pass++;
 	s->cursor = 0;
 	s->pass_error = 0;
@@ -997,15 +1024,26 @@ static int run_pass(struct sevmig_send *s, bool last, struct sevmig_pass_info *o
 	s->private_records += priv;
 	s->shared_records += shared;
 	s->last_pass_ns = mig_now_ns() - t0;
+	/*
+	 * What the guest dirtied meanwhile, for the figures the VMM decides
+	 * on. A failure here is logged and comes back from the next pass's
+	 * collect(), which repeats the same steps.
+	 */
+	if (!last)
+		(void)gather_dirty(s);
+	rem = last ? mig_bits_count(s->dirty, s->nwords) : remaining(s);
 	pthread_mutex_lock(&s->stats.lock);
 	s->stats.passes = s->pass;
-	s->stats.remaining_pages = mig_bits_count(s->dirty, s->nwords);
+	s->stats.remaining_pages = rem;
+	if (!last && s->last_pass_ns)
+		s->stats.dirty_rate = (uint64_t)((double)rem * 1e9 /
+						 (double)s->last_pass_ns);
 	pthread_mutex_unlock(&s->stats.lock);
 	if (out) {
 		out->pass = s->pass;
 		out->pages_private = priv;
 		out->pages_shared = shared;
-		out->remaining_pages = s->stats.remaining_pages;
+		out->remaining_pages = rem;
 		out->duration_ns = s->last_pass_ns;
 	}
 	report(s);

@@ -390,7 +390,7 @@ sevmig_psp_receive_start(struct sevmig_platform *p, int vm_fd,
 		return ret;
 	}
 	/* KVM stored p->fd's number for this VM: p must now outlive it. */
-	__atomic_add_fetch(&p->vms_started, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&p->uses->vms, 1, __ATOMIC_RELAXED);
 	if (ret_handle)
 		*ret_handle = rs.handle;
 	return 0;

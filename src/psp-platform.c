@@ -21,8 +21,13 @@ static int platform_new(struct sevmig_ctx *ctx, int fd, bool owned,
 {
 	struct sevmig_platform *p = calloc(1, sizeof(*p));
 
-	if (!p)
+	if (p)
+		p->uses = calloc(1, sizeof(*p->uses));
+	if (!p || !p->uses) {
+		free(p);
 		return sevmig_err(ctx, -ENOMEM, "platform: out of memory");
+	}
+	p->uses->refs = 1;
 	p->ctx = ctx;
 	p->fd = fd;
 	p->owned = owned;
@@ -86,20 +91,39 @@ SEVMIG_EXPORT int sevmig_platform_from_fd(struct sevmig_ctx *ctx, int sev_fd,
 	return platform_new(ctx, sev_fd, false, ret_platform);
 }
 
+static void uses_put(struct sevmig_platform_uses *u)
+{
+	if (!__atomic_sub_fetch(&u->refs, 1, __ATOMIC_ACQ_REL))
+		free(u);
+}
+
 SEVMIG_EXPORT void sevmig_platform_free(struct sevmig_platform *p)
 {
 	int vms;
 
 	if (!p)
 		return;
-	vms = __atomic_load_n(&p->vms_started, __ATOMIC_RELAXED);
+	vms = __atomic_load_n(&p->uses->vms, __ATOMIC_RELAXED);
 	if (vms)
 		sevmig_log(p->ctx, SEVMIG_LOG_WARNING,
-			   "platform: /dev/sev fd %d released while %d VM(s) received with it may still exist; KVM looks that fd number up for each of their commands, which will now fail with EBADF",
+			   "platform: /dev/sev fd %d released while %d VM(s) received with it may still exist (VM handles not freed, or raw RECEIVE_STARTs); KVM looks that fd number up for each of their commands, which will now fail with EBADF",
 			   p->fd, vms);
 	if (p->owned)
 		sevmig_sys_close(p->ctx, p->fd);
+	uses_put(p->uses);
 	free(p);
+}
+
+struct sevmig_platform_uses *sevmig_platform_vm_received(struct sevmig_platform *p)
+{
+	__atomic_add_fetch(&p->uses->refs, 1, __ATOMIC_RELAXED);
+	return p->uses;
+}
+
+void sevmig_platform_vm_released(struct sevmig_platform_uses *u)
+{
+	__atomic_sub_fetch(&u->vms, 1, __ATOMIC_RELAXED);
+	uses_put(u);
 }
 
 SEVMIG_EXPORT int sevmig_platform_fd(const struct sevmig_platform *p)

@@ -31,6 +31,9 @@ struct sevmig_vm {
 	struct sevmig_ctx *ctx;
 	int vm_fd;			/* borrowed */
 	struct sevmig_platform *platform; /* borrowed; may be NULL */
+	/* A session's RECEIVE_START on platform, counted there until the
+	 * handle is freed (stays with the handle on a move); else NULL. */
+	struct sevmig_platform_uses *received;
 	uint32_t phys_bits;
 	uint64_t max_gfn;		/* exclusive */
 	uint32_t host_policy;

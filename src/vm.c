@@ -124,6 +124,8 @@ SEVMIG_EXPORT void sevmig_vm_free(struct sevmig_vm *vm)
 	if (!vm)
 		return;
 	sevmig_vm_link_release(vm);
+	if (vm->received)
+		sevmig_platform_vm_released(vm->received);
 	if (vm->owns_fd)
 		(void)sevmig_sys_close(vm->ctx, vm->vm_fd);
 	sevmig_tracker_free(vm->tracker);

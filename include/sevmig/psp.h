@@ -101,8 +101,11 @@ sevmig_platform_from_fd(struct sevmig_ctx *ctx, int sev_fd, uint32_t flags,
  * sevmig_platform_free() - release a platform object. NULL is ignored.
  *
  * Closes the descriptor if sevmig_platform_open() opened it. Logs a warning
- * when VMs were started with it (sevmig_psp_receive_start()): their later
- * commands will fail with -EBADF.
+ * when VMs received with it may still exist: KVM keeps the fd number of
+ * RECEIVE_START for every later command of the VM, which then fails with
+ * -EBADF. Counted: every sevmig_psp_receive_start() on it, less each VM
+ * handle a receive session started that was freed since (sevmig_vm_free());
+ * free those handles (and close their VMs) first.
  *
  * Errors: none. Firmware: not reached.
  * Context: no other thread may use @p during or after the call.

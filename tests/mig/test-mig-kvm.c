@@ -27,6 +27,7 @@ static void test_dirty_log_live(void **state)
 {
 	struct sevmig_send_opts o = { .size = sizeof(o) };
 	struct sevmig_pass_info pi = { .size = sizeof(pi) };
+	struct sevmig_mig_stats st = { .size = sizeof(st) };
 	struct timespec nap = { 0, 20 * 1000 * 1000 };
 	struct sevmig_send *s = NULL;
 	unsigned char before;
@@ -52,6 +53,12 @@ static void test_dirty_log_live(void **state)
 	assert_int_equal(kg_start(&g), 0);
 	assert_int_equal(sevmig_send_pass(s, &pi, 0), 0);
 	assert_int_equal(pi.pages_private + pi.pages_shared, PAGES);
+	/* The guest kept writing: the pass's figures say so at its end. */
+	assert_true(pi.remaining_pages >= 1);
+	assert_true(pi.remaining_pages <= 16);
+	assert_int_equal(sevmig_send_stats(s, &st), 0);
+	assert_int_equal(st.remaining_pages, pi.remaining_pages);
+	assert_true(st.dirty_rate > 0);
 	nanosleep(&nap, NULL);
 	assert_int_equal(sevmig_send_pass(s, &pi, 0), 0);
 	/* Only what the guest wrote (its 16 data pages), not all RAM. */

@@ -81,6 +81,36 @@ static void test_basic(void **state)
 	assert_int_equal(pi.pages_private + pi.pages_shared, 300);
 	assert_true(pi.pages_shared > 0 && pi.pages_private > 0);
 	finish_ok(&t, s);
+	/* Freed in vm.h's order: the platform has no VM left to warn about. */
+	sevmig_receive_free(t.recv);
+	t.recv = NULL;
+	mt_vm_close(&t.dst);
+	sevmig_platform_free(t.dst.p);
+	t.dst.p = NULL;
+	assert_false(mt_log_has(&t.dst, "may still exist"));
+	mt_teardown(&t);
+}
+
+/* The platform freed while the received VM's handle lives: a warning, and
+ * the handle freed later is still safe (ASan runs this). */
+static void test_platform_freed_first(void **state)
+{
+	struct sevmig_send *s;
+	struct mt t;
+
+	(void)state;
+	mt_setup(&t, mode, 64, 1);
+	mt_fill(&t, 3);
+	mt_receive_start(&t, NULL);
+	s = send_new(&t);
+	assert_int_equal(sevmig_send_begin(s, NULL, NULL), 0);
+	finish_ok(&t, s);
+	sevmig_receive_free(t.recv);
+	t.recv = NULL;
+	sevmig_platform_free(t.dst.p);
+	t.dst.p = NULL;
+	assert_true(mt_log_has(&t.dst, "while 1 VM(s) received with it may still exist"));
+	mt_vm_close(&t.dst);
 	mt_teardown(&t);
 }
 
@@ -98,7 +128,9 @@ static void test_dirty_and_converted(void **state)
 	mt_receive_start(&t, NULL);
 	s = send_new(&t);
 	assert_int_equal(sevmig_send_begin(s, NULL, NULL), 0);
-	assert_int_equal(sevmig_send_pass(s, NULL, 0), 0);
+	assert_int_equal(sevmig_send_pass(s, &pi, 0), 0);
+	/* Nothing reports on RAM yet: all of it counts as still to send. */
+	assert_int_equal(pi.remaining_pages, 512);
 	/* The guest writes pages 10..13 and converts 100 (private->shared)
 	 * and 3 (shared->private) between passes. */
 	memset(t.src.mem + 10 * 4096, 0xab, 4 * 4096);
@@ -115,6 +147,8 @@ static void test_dirty_and_converted(void **state)
 	 * shared (mt_fill), 100 now is. */
 	assert_int_equal(pi.pages_private + pi.pages_shared, 6);
 	assert_int_equal(pi.pages_shared, 3);
+	/* mark_dirty made the region tracked, and nothing changed since. */
+	assert_int_equal(pi.remaining_pages, 0);
 	finish_ok(&t, s);
 	assert_int_equal(mt_state(&t.dst, 100), SEVMIG_PAGE_SHARED);
 	assert_int_equal(mt_state(&t.dst, 3), SEVMIG_PAGE_PRIVATE);
@@ -394,6 +428,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic),
+		cmocka_unit_test(test_platform_freed_first),
 		cmocka_unit_test(test_dirty_and_converted),
 		cmocka_unit_test(test_concurrent_churn),
 		cmocka_unit_test(test_vmm_records),
