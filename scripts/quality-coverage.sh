@@ -9,11 +9,12 @@
 # Prints gcovr's per-file table and the totals; writes
 # BUILD_DIR/coverage.txt and BUILD_DIR/coverage.json. Exit 0 above the
 # floors, 1 below them or when a test fails, 77 when gcovr is missing.
-# The floors are the figures recorded in docs/quality.md, rounded down:
+# The floors are the figures recorded in docs/quality.md, rounded down
+# less one point for thread-timing variance:
 # raise them with the coverage, never lower them to make a change pass.
 set -eu
-LINE_FLOOR=${SEVMIG_COVERAGE_LINE_FLOOR:-88}
-BRANCH_FLOOR=${SEVMIG_COVERAGE_BRANCH_FLOOR:-74}
+LINE_FLOOR=${SEVMIG_COVERAGE_LINE_FLOOR:-91}
+BRANCH_FLOOR=${SEVMIG_COVERAGE_BRANCH_FLOOR:-79}
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/_build/coverage}
