@@ -352,9 +352,11 @@ SEVMIG_WARN_UNUSED int sevmig_send_begin(struct sevmig_send *send,
  *
  * For RAM whose dirty pages the VMM tracks itself: a bitmap with one bit
  * per 4 KiB page of [@gpa, @gpa + @size) (bit i of byte i / 8 for page i),
- * or NULL for "all of it". The next pass sends them. RAM with neither this
+ * or NULL for "all of it". The next pass sends them. A registered RAM
+ * region is tracked from the first report on any part of it (an all-zero
+ * bitmap says "tracked, nothing written yet"); one with neither a report
  * nor a dirty-log slot (sevmig_send_dirty_log_slot()) is sent whole in
- * every pass.
+ * every pass and counts whole in remaining_pages.
  *
  * @send:   the session.
  * @gpa:    start, 4 KiB aligned, inside registered RAM.
@@ -377,9 +379,10 @@ SEVMIG_WARN_UNUSED int sevmig_send_mark_dirty(struct sevmig_send *send,
  * sevmig_send_dirty_log_slot() - let the library read KVM's dirty log.
  *
  * The VMM created KVM memory slot @slot for [@gpa, @gpa + @size) with
- * KVM_MEM_LOG_DIRTY_PAGES; before each pass after the first, the session
- * reads and clears its dirty bitmap with KVM_GET_DIRTY_LOG through the VM
- * descriptor the handle borrows.
+ * KVM_MEM_LOG_DIRTY_PAGES; at the start of the first pass (to clear it),
+ * at the end of each pass (for its remaining_pages) and at the start of
+ * the next, the session reads and clears its dirty bitmap with
+ * KVM_GET_DIRTY_LOG through the VM descriptor the handle borrows.
  *
  * @send:  the session.
  * @slot:  the KVM slot id (as in KVM_SET_USER_MEMORY_REGION).

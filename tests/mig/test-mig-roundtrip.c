@@ -155,6 +155,34 @@ static void test_dirty_and_converted(void **state)
 	mt_teardown(&t);
 }
 
+/* An all-zero report makes RAM tracked: later passes send only reports. */
+static void test_tracked_from_zero_report(void **state)
+{
+	struct sevmig_pass_info pi = { .size = sizeof(pi) };
+	struct sevmig_send *s;
+	uint8_t zero[8] = { 0 }, one[8] = { 0x01 };
+	struct mt t;
+
+	(void)state;
+	mt_setup(&t, mode, 64, 1);
+	mt_fill(&t, 4);
+	mt_receive_start(&t, NULL);
+	s = send_new(&t);
+	assert_int_equal(sevmig_send_begin(s, NULL, NULL), 0);
+	assert_int_equal(sevmig_send_mark_dirty(s, 0, 64 * 4096, zero, 0), 0);
+	assert_int_equal(sevmig_send_pass(s, &pi, 0), 0);
+	assert_int_equal(pi.pages_private + pi.pages_shared, 64);
+	assert_int_equal(pi.remaining_pages, 0);
+	assert_int_equal(sevmig_send_pass(s, &pi, 0), 0);
+	assert_int_equal(pi.pages_private + pi.pages_shared, 0);
+	memset(t.src.mem, 0x77, 4096);
+	assert_int_equal(sevmig_send_mark_dirty(s, 0, 64 * 4096, one, 0), 0);
+	assert_int_equal(sevmig_send_pass(s, &pi, 0), 0);
+	assert_int_equal(pi.pages_private + pi.pages_shared, 1);
+	finish_ok(&t, s);
+	mt_teardown(&t);
+}
+
 /* A "vCPU" converting and writing pages while passes run. */
 struct churn {
 	struct mt *t;
@@ -430,6 +458,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_platform_freed_first),
 		cmocka_unit_test(test_dirty_and_converted),
+		cmocka_unit_test(test_tracked_from_zero_report),
 		cmocka_unit_test(test_concurrent_churn),
 		cmocka_unit_test(test_vmm_records),
 		cmocka_unit_test(test_refused_not_ready),
