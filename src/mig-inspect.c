@@ -18,12 +18,6 @@
  * of RAM (16 MiB), so a hostile START cannot make it large. */
 #define INSPECT_BITMAP_PAGES (1ull << 27)
 
-struct insp_region {
-	uint64_t gfn, npages;
-	uint64_t first_bit;
-	uint64_t state_next;		/* next frame PAGE_STATE must cover */
-};
-
 struct insp {
 	struct sevmig_ctx *ctx;
 	struct sevmig_stream_info *info;
@@ -31,9 +25,7 @@ struct insp {
 	bool rd_ok;
 	uint32_t dir, channel;
 	uint8_t session_id[MIG_SESSION_ID_LEN];
-	struct insp_region *rg;
-	uint32_t nrg;
-	uint64_t pages;
+	struct mig_ram ram;		/* START's regions; .l.n 0 before it */
 	uint64_t *seen;			/* frames of this pass; NULL: unchecked */
 	struct sevmig_tracker *map;	/* the page-state map */
 	uint64_t pass_records;		/* page records of the current pass */
@@ -42,24 +34,6 @@ struct insp {
 	bool last_done;			/* the PASS_END saying "last" */
 	bool closed;			/* COMMIT, ACK or ABORT: nothing more */
 };
-
-static const struct insp_region *insp_region_of(const struct insp *x,
-						uint64_t gfn)
-{
-	uint32_t lo = 0, hi = x->nrg;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (gfn < x->rg[mid].gfn)
-			hi = mid;
-		else if (gfn - x->rg[mid].gfn >= x->rg[mid].npages)
-			lo = mid + 1;
-		else
-			return &x->rg[mid];
-	}
-	return NULL;
-}
 
 static int out_of_turn(struct insp *x, const struct mig_rec *rec,
 		       const char *why)
@@ -81,21 +55,10 @@ static int on_start(struct insp *x, const struct mig_rec *rec)
 		return sevmig_err(x->ctx, -EBADMSG,
 				  "%s: START says %u channels, the channel header %u",
 				  x->rd.who, st.nr_channels, in->nr_channels);
-	x->rg = calloc(st.nr_regions, sizeof(*x->rg));
-	if (!x->rg)
+	if (mig_ram_from_start(&x->ram, &st))
 		return sevmig_err(x->ctx, -ENOMEM, "%s: out of memory", x->rd.who);
-	for (uint32_t i = 0; i < st.nr_regions; i++) {
-		struct insp_region *r = &x->rg[i];
-
-		r->gfn = mig_get64(st.regions + 16u * i) / MIG_PAGE_SIZE;
-		r->npages = mig_get64(st.regions + 16u * i + 8) / MIG_PAGE_SIZE;
-		r->first_bit = x->pages;
-		r->state_next = r->gfn;
-		x->pages += r->npages;
-	}
-	x->nrg = st.nr_regions;
-	if (x->pages <= INSPECT_BITMAP_PAGES) {
-		x->seen = calloc(mig_bits_words(x->pages) + 1, 8);
+	if (x->ram.l.pages <= INSPECT_BITMAP_PAGES) {
+		x->seen = calloc(mig_bits_words(x->ram.l.pages) + 1, 8);
 		if (!x->seen)
 			return sevmig_err(x->ctx, -ENOMEM, "%s: out of memory",
 					  x->rd.who);
@@ -107,14 +70,14 @@ static int on_start(struct insp *x, const struct mig_rec *rec)
 	in->commit_mode = st.commit;
 	in->guest_policy = st.policy;
 	in->ram_regions = st.nr_regions;
-	in->ram_bytes = x->pages * MIG_PAGE_SIZE;
+	in->ram_bytes = x->ram.l.pages * MIG_PAGE_SIZE;
 	in->seen |= SEVMIG_STREAM_SEEN_START;
 	return 0;
 }
 
 static int on_page(struct insp *x, const struct mig_rec *rec)
 {
-	const struct insp_region *r;
+	const struct mig_region *r;
 	struct mig_page pg;
 	int ret;
 
@@ -123,8 +86,8 @@ static int on_page(struct insp *x, const struct mig_rec *rec)
 	ret = mig_page_parse(x->ctx, x->rd.who, rec, &pg);
 	if (ret)
 		return ret;
-	if (x->rg) {
-		r = insp_region_of(x, pg.gfn);
+	if (x->ram.l.n) {
+		r = mig_layout_find(&x->ram.l, pg.gfn);
 		if (!r)
 			return sevmig_err(x->ctx, -EBADMSG,
 					  "%s: %s frame 0x%llx is outside the RAM regions of START",
@@ -163,16 +126,16 @@ static int on_pass_end(struct insp *x, const struct mig_rec *rec)
 				  (unsigned long long)x->pass_records);
 	/* With one channel, pass 1 is all of RAM. */
 	if (x->seen && rec->pass == 1 && x->info->nr_channels == 1) {
-		uint64_t got = mig_bits_count(x->seen, mig_bits_words(x->pages));
+		uint64_t got = mig_bits_count(x->seen, mig_bits_words(x->ram.l.pages));
 
-		if (got != x->pages)
+		if (got != x->ram.l.pages)
 			return sevmig_err(x->ctx, -EBADMSG,
 					  "%s: pass 1 carries %llu of the %llu RAM frames of START",
 					  x->rd.who, (unsigned long long)got,
-					  (unsigned long long)x->pages);
+					  (unsigned long long)x->ram.l.pages);
 	}
 	if (x->seen)
-		memset(x->seen, 0, mig_bits_words(x->pages) * 8);
+		memset(x->seen, 0, mig_bits_words(x->ram.l.pages) * 8);
 	x->pass_records = 0;
 	x->info->passes++;
 	x->rd.pass++;		/* what follows belongs to the next pass */
@@ -186,9 +149,8 @@ static int on_pass_end(struct insp *x, const struct mig_rec *rec)
 static int on_page_state(struct insp *x, const struct mig_rec *rec)
 {
 	const unsigned char *pl = rec->payload;
-	struct insp_region *r;
 	uint64_t start, end;
-	uint32_t kind = 0;
+	uint32_t kind = 0, k = 0;
 	size_t used = 0;
 	int ret;
 
@@ -199,13 +161,9 @@ static int on_page_state(struct insp *x, const struct mig_rec *rec)
 				  x->rd.who, rec->len);
 	start = mig_get64(pl + 16);
 	end = mig_get64(pl + 24);
-	r = (struct insp_region *)insp_region_of(x, start);
-	if (!r || start != r->state_next || end <= start ||
-	    end > r->gfn + r->npages)
-		return sevmig_err(x->ctx, -EBADMSG,
-				  "%s: PAGE_STATE window [0x%llx, 0x%llx) does not continue the map of a RAM region",
-				  x->rd.who, (unsigned long long)start,
-				  (unsigned long long)end);
+	ret = mig_ram_state_window(x->ctx, x->rd.who, &x->ram, start, end, &k);
+	if (ret)
+		return ret;
 	ret = sevmig_tracker_decode(x->map, pl, rec->len, &used, &kind, 0);
 	if (ret == -EINVAL || ret == -EBADMSG || (!ret && used != rec->len) ||
 	    (!ret && kind != SEVMIG_TRACKER_RECORD_FULL))
@@ -215,40 +173,8 @@ static int on_page_state(struct insp *x, const struct mig_rec *rec)
 				  ret ? sevmig_strerror(ret) : "trailing bytes or a delta");
 	if (ret)
 		return ret;
-	r->state_next = end;
+	x->ram.state_next[k] = end;
 	x->state_records++;
-	return 0;
-}
-
-static int shared_frames(struct insp *x, uint64_t *ret_shared)
-{
-	uint64_t shared = 0;
-
-	for (uint32_t k = 0; k < x->nrg; k++) {
-		uint64_t gfn = x->rg[k].gfn, end = gfn + x->rg[k].npages;
-
-		if (x->rg[k].state_next != end)
-			return sevmig_err(x->ctx, -EBADMSG,
-					  "%s: END, but the page-state map stops at frame 0x%llx of region [0x%llx, 0x%llx)",
-					  x->rd.who,
-					  (unsigned long long)x->rg[k].state_next,
-					  (unsigned long long)x->rg[k].gfn,
-					  (unsigned long long)end);
-		while (gfn < end) {
-			uint64_t re;
-			uint32_t st;
-			int ret = sevmig_tracker_run_end(x->map, gfn, &re, &st);
-
-			if (ret)
-				return ret;
-			if (re > end)
-				re = end;
-			if (st == SEVMIG_PAGE_SHARED)
-				shared += re - gfn;
-			gfn = re;
-		}
-	}
-	*ret_shared = shared;
 	return 0;
 }
 
@@ -295,7 +221,7 @@ static int on_end(struct insp *x, const struct mig_rec *rec)
 				  (unsigned long long)in->pages_shared,
 				  (unsigned long long)x->state_records,
 				  (unsigned long long)x->vmm_records);
-	ret = shared_frames(x, &shared);
+	ret = mig_ram_shared_frames(x->ctx, x->rd.who, &x->ram, x->map, &shared);
 	if (ret)
 		return ret;
 	if (shared != e.shared_pages)
@@ -574,7 +500,7 @@ SEVMIG_EXPORT int sevmig_stream_inspect(struct sevmig_ctx *ctx,
 		mig_reader_fini(&x.rd);
 	sevmig_tracker_free(x.map);
 	free(x.seen);
-	free(x.rg);
+	mig_ram_free(&x.ram);
 	sevmig_struct_out(info, &in, (size_t)len);
 	return ret;
 }

@@ -23,13 +23,6 @@ enum recv_state {
 	R_NEW, R_RUNNING, R_IN_DOUBT, R_FINISH_PENDING, R_COMMITTED, R_FAILED
 };
 
-struct recv_region {
-	uint64_t gfn, npages;
-	unsigned char *hva;		/* the destination's mapping */
-	uint64_t first_bit;
-	uint64_t state_next;		/* next frame PAGE_STATE must cover */
-};
-
 struct sevmig_receive {
 	struct sevmig_vm *vm;
 	struct sevmig_ctx *ctx;
@@ -53,8 +46,7 @@ struct sevmig_receive {
 	uint32_t policy, commit_mode;
 	bool started;			/* RECEIVE_START succeeded */
 
-	struct recv_region *rg;
-	uint32_t nrg;
+	struct mig_ram ram;		/* START's regions, hva this VM's mapping */
 	uint64_t pages;
 	uint64_t *seen;			/* frames delivered in this pass */
 
@@ -118,7 +110,7 @@ static void recv_destroy(struct sevmig_receive *r)
 	if (r->w0_ok)
 		mig_writer_fini(&r->w0);
 	free(r->amd);
-	free(r->rg);
+	mig_ram_free(&r->ram);
 	free(r->seen);
 	pthread_cond_destroy(&r->bar_cond);
 	pthread_mutex_destroy(&r->bar_lock);
@@ -281,16 +273,15 @@ static int take_layout(struct sevmig_receive *r, const struct mig_start *st)
 	if (ret)
 		return sevmig_err(r->ctx, ret,
 				  "START: out of memory for this VM's RAM map");
-	r->rg = calloc(st->nr_regions, sizeof(*r->rg));
-	if (!r->rg) {
+	if (mig_ram_from_start(&r->ram, st)) {
 		mig_layout_free(&dst);
 		return sevmig_err(r->ctx, -ENOMEM,
 				  "START: out of memory for %u RAM regions",
 				  st->nr_regions);
 	}
-	for (uint32_t i = 0; i < st->nr_regions; i++) {
-		uint64_t gfn = mig_get64(st->regions + 16u * i) >> GUEST_PAGE_SHIFT;
-		uint64_t n = mig_get64(st->regions + 16u * i + 8) >> GUEST_PAGE_SHIFT;
+	for (uint32_t i = 0; i < r->ram.l.n; i++) {
+		struct mig_region *rg = &r->ram.l.r[i];
+		uint64_t gfn = rg->gfn, n = rg->npages;
 		const struct mig_region *d = mig_layout_find(&dst, gfn);
 
 		if (!d || n > d->npages - (gfn - d->gfn)) {
@@ -300,14 +291,9 @@ static int take_layout(struct sevmig_receive *r, const struct mig_start *st)
 					  (unsigned long long)(gfn << GUEST_PAGE_SHIFT),
 					  (unsigned long long)(n << GUEST_PAGE_SHIFT));
 		}
-		r->rg[i].gfn = gfn;
-		r->rg[i].npages = n;
-		r->rg[i].hva = d->hva + ((gfn - d->gfn) << GUEST_PAGE_SHIFT);
-		r->rg[i].first_bit = r->pages;
-		r->rg[i].state_next = gfn;
-		r->pages += n;
+		rg->hva = d->hva + ((gfn - d->gfn) << GUEST_PAGE_SHIFT);
 	}
-	r->nrg = st->nr_regions;
+	r->pages = r->ram.l.pages;
 	mig_layout_free(&dst);
 	r->seen = calloc(mig_bits_words(r->pages) + 1, 8);
 	if (!r->seen)
@@ -315,24 +301,6 @@ static int take_layout(struct sevmig_receive *r, const struct mig_start *st)
 				  "START: out of memory for the bitmap of %llu pages",
 				  (unsigned long long)r->pages);
 	return 0;
-}
-
-static const struct recv_region *region_of(const struct sevmig_receive *r,
-					   uint64_t gfn)
-{
-	uint32_t lo = 0, hi = r->nrg;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (gfn < r->rg[mid].gfn)
-			hi = mid;
-		else if (gfn - r->rg[mid].gfn >= r->rg[mid].npages)
-			lo = mid + 1;
-		else
-			return &r->rg[mid];
-	}
-	return NULL;
 }
 
 static int handle_start(struct sevmig_receive *r, const struct mig_rec *rec,
@@ -415,7 +383,7 @@ static int apply_page(struct rworker *wk, const struct mig_rec *rec)
 {
 	struct sevmig_receive *r = wk->r;
 	bool private = rec->type == MIG_REC_PAGE_PRIVATE;
-	const struct recv_region *rg;
+	const struct mig_region *rg;
 	struct mig_page pg;
 	uint64_t gfn, bit;
 	uint32_t len;
@@ -427,7 +395,7 @@ static int apply_page(struct rworker *wk, const struct mig_rec *rec)
 		return ret;
 	gfn = pg.gfn;
 	len = pg.len;
-	rg = region_of(r, gfn);
+	rg = mig_layout_find(&r->ram.l, gfn);
 	if (!rg)
 		return sevmig_err(r->ctx, -EBADMSG,
 				  "%s: %s frame 0x%llx is outside the RAM regions of START",
@@ -595,10 +563,9 @@ static int page_state(struct sevmig_receive *r, const struct mig_rec *rec)
 {
 	struct sevmig_tracker *t = sevmig_vm_tracker(r->vm);
 	const unsigned char *pl = rec->payload;
-	struct recv_region *rg;
 	uint64_t start, end;
 	size_t used = 0;
-	uint32_t kind = 0;
+	uint32_t kind = 0, k = 0;
 	int ret;
 
 	if (!r->bar_done)
@@ -608,13 +575,9 @@ static int page_state(struct sevmig_receive *r, const struct mig_rec *rec)
 		return sevmig_err(r->ctx, -EBADMSG, "PAGE_STATE: %u bytes", rec->len);
 	start = mig_get64(pl + 16);
 	end = mig_get64(pl + 24);
-	rg = (struct recv_region *)region_of(r, start);
-	/* Windows tile each region in order, so all RAM is covered once. */
-	if (!rg || start != rg->state_next || end <= start ||
-	    end > rg->gfn + rg->npages)
-		return sevmig_err(r->ctx, -EBADMSG,
-				  "PAGE_STATE: window [0x%llx, 0x%llx) does not continue the map of a RAM region",
-				  (unsigned long long)start, (unsigned long long)end);
+	ret = mig_ram_state_window(r->ctx, "channel 0", &r->ram, start, end, &k);
+	if (ret)
+		return ret;
 	ret = sevmig_tracker_decode(t, pl, rec->len, &used, &kind, 0);
 	if (ret == -EINVAL || ret == -EBADMSG || (!ret && used != rec->len) ||
 	    (!ret && kind != SEVMIG_TRACKER_RECORD_FULL))
@@ -623,7 +586,7 @@ static int page_state(struct sevmig_receive *r, const struct mig_rec *rec)
 				  ret ? sevmig_strerror(ret) : "trailing bytes or a delta");
 	if (ret)
 		return ret;
-	rg->state_next = end;
+	r->ram.state_next[k] = end;
 	r->state_records++;
 	return 0;
 }
@@ -692,31 +655,10 @@ static int check_end(struct sevmig_receive *r, const struct mig_rec *rec)
 				  (unsigned long long)r->shared_records,
 				  (unsigned long long)r->state_records,
 				  (unsigned long long)r->vmm_records);
-	for (uint32_t k = 0; k < r->nrg; k++) {
-		const struct recv_region *rg = &r->rg[k];
-		uint64_t gfn = rg->gfn, end = rg->gfn + rg->npages;
-
-		if (rg->state_next != end)
-			return sevmig_err(r->ctx, -EBADMSG,
-					  "END: the page-state map stops at frame 0x%llx of region [0x%llx, 0x%llx)",
-					  (unsigned long long)rg->state_next,
-					  (unsigned long long)rg->gfn,
-					  (unsigned long long)end);
-		while (gfn < end) {
-			uint64_t re;
-			uint32_t st;
-
-			ret = sevmig_tracker_run_end(sevmig_vm_tracker(r->vm), gfn,
-						     &re, &st);
-			if (ret)
-				return ret;
-			if (re > end)
-				re = end;
-			if (st == SEVMIG_PAGE_SHARED)
-				shared += re - gfn;
-			gfn = re;
-		}
-	}
+	ret = mig_ram_shared_frames(r->ctx, "channel 0", &r->ram,
+				    sevmig_vm_tracker(r->vm), &shared);
+	if (ret)
+		return ret;
 	if (shared != e->shared_pages)
 		return sevmig_err(r->ctx, -EBADMSG,
 				  "END: the source has %llu shared RAM frames, the map that arrived %llu",

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The contents of the control records (docs/stream.md, "Record types"):
- * HELLO, START, END and ABORT, built and parsed with every field checked,
- * plus the RAM layout both sessions agree on.
+ * HELLO, START, END and ABORT, built and parsed with every field checked.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,63 +10,6 @@
 #include "mig-session.h"
 #include "psp-platform.h"
 #include "uapi/sev-cert.h"
-
-/* ---- RAM layout ---- */
-
-int mig_layout_from_vm(struct sevmig_vm *vm, struct mig_layout *l)
-{
-	uint32_t n = 0;
-	int ret = 0;
-
-	memset(l, 0, sizeof(*l));
-	pthread_rwlock_rdlock(&vm->lock);
-	for (uint32_t i = 0; i < vm->nram; i++)
-		n += vm->ram[i].hva != NULL;
-	if (n) {
-		l->r = calloc(n, sizeof(*l->r));
-		if (!l->r)
-			ret = -ENOMEM;
-	}
-	for (uint32_t i = 0; !ret && i < vm->nram; i++) {
-		struct mig_region *r;
-
-		if (!vm->ram[i].hva)
-			continue;
-		r = &l->r[l->n++];
-		r->gfn = vm->ram[i].gfn;
-		r->npages = vm->ram[i].npages;
-		r->hva = vm->ram[i].hva;
-		r->first_bit = l->pages;
-		l->pages += r->npages;
-	}
-	pthread_rwlock_unlock(&vm->lock);
-	return ret;
-}
-
-void mig_layout_free(struct mig_layout *l)
-{
-	free(l->r);
-	memset(l, 0, sizeof(*l));
-}
-
-const struct mig_region *mig_layout_find(const struct mig_layout *l,
-					 uint64_t gfn)
-{
-	uint32_t lo = 0, hi = l->n;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		const struct mig_region *r = &l->r[mid];
-
-		if (gfn < r->gfn)
-			hi = mid;
-		else if (gfn - r->gfn >= r->npages)
-			lo = mid + 1;
-		else
-			return r;
-	}
-	return NULL;
-}
 
 /* ---- HELLO ---- */
 

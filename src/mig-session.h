@@ -59,7 +59,7 @@ struct mig_layout {
 	uint64_t pages;			/* sum of npages */
 };
 
-/* Copy the VM's RAM regions that have a host address. */
+/* Copy the VM's RAM regions that have a host address (mig-ram.c). */
 int mig_layout_from_vm(struct sevmig_vm *vm, struct mig_layout *l);
 void mig_layout_free(struct mig_layout *l);
 /* The region holding @gfn, or NULL. */
@@ -88,6 +88,30 @@ struct mig_start {
 };
 int mig_start_parse(const struct sevmig_ctx *ctx, const unsigned char *pl,
 		    uint32_t len, struct mig_start *s);
+
+/*
+ * The RAM a START names, as a stream's reader tracks it (mig-ram.c): the
+ * regions in the stream's order (sorted, disjoint: mig_start_parse()
+ * checked), their hva NULL until the reader sets it, and per region the
+ * next frame the page-state map must cover.
+ */
+struct mig_ram {
+	struct mig_layout l;
+	uint64_t *state_next;
+};
+/* From a parsed START: 0 or -ENOMEM (nothing held). */
+int mig_ram_from_start(struct mig_ram *m, const struct mig_start *st);
+void mig_ram_free(struct mig_ram *m);
+/* PAGE_STATE's window [start, end) continues region *ret_k's map, or
+ * -EBADMSG logged as "@who: ...". The caller moves state_next on. */
+int mig_ram_state_window(const struct sevmig_ctx *ctx, const char *who,
+			 const struct mig_ram *m, uint64_t start, uint64_t end,
+			 uint32_t *ret_k);
+/* At END: every region's map is complete (else -EBADMSG logged); the
+ * shared frames of @map inside the regions. */
+int mig_ram_shared_frames(const struct sevmig_ctx *ctx, const char *who,
+			  const struct mig_ram *m, struct sevmig_tracker *map,
+			  uint64_t *ret_shared);
 
 struct mig_end {
 	uint32_t passes, nr_channels;
