@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: MIT
 # valgrind over the C test suites of a built tree (not run by CI: it takes
 # several minutes; the result is recorded in docs/quality.md):
-#   memcheck  unit, tracker, negotiation, psp and sim suites: invalid
-#             reads/writes, uninitialised values, and definite or indirect
-#             leaks are errors;
-#   helgrind  the concurrency tests (tracker-stress, concurrent exits and the
-#             simulator's parallel migrations): lock order and data races
+#   memcheck  unit, tracker, negotiation, psp, sim, move and mig suites:
+#             invalid reads/writes, uninitialised values, and definite or
+#             indirect leaks are errors;
+#   helgrind  the concurrency tests (tracker-stress, concurrent exits, the
+#             simulator's parallel migrations, the move stress test and a
+#             multi-channel session round trip): lock order and data races
 #             that do not go through C11 atomics.
 #
 #   scripts/quality-valgrind.sh [BUILD_DIR] [memcheck|helgrind|all]
@@ -28,10 +29,14 @@ summary=""
 
 # Tests that are C programs (valgrind would trace /bin/sh for the script
 # tests); each runs under the tool with a generous timeout, one at a time.
-# tracker-nomem is left out: it interposes malloc itself (as it refuses to
-# run under the sanitizers), which valgrind's own malloc replacement breaks.
+# tracker-nomem, tracker-alloc, doc-errors and doc-errors-mig are left out:
+# they interpose malloc themselves (as they refuse to run under the
+# sanitizers), which valgrind's own malloc replacement breaks. Test names
+# are unique across suites, so selecting by name runs exactly these.
 # The property test runs 100000 operations instead of 2000000.
 export SEVMIG_PROPTEST_OPS=${SEVMIG_PROPTEST_OPS:-100000}
+# The tamper test replays a migration per flipped bit: 500 under valgrind.
+export SEVMIG_TAMPER_FLIPS=${SEVMIG_TAMPER_FLIPS:-500}
 run() { # name, valgrind args, meson test selection...
 	name=$1 vg=$2; shift 2
 	log=$build/meson-logs/valgrind-$name.txt
@@ -54,10 +59,10 @@ $name: ${ok:-0} tests ran, ${skip:-0} skipped: $res"
 }
 
 memcheck_tests=$(meson test -C "$build" --list 2>/dev/null |
-	grep -E '^libsevmig:([a-z+]*)(unit|tracker|negotiation|psp|sim)([a-z+]*) / ' |
-	grep -vE '/ (tracker-stress|tracker-nomem|psp-cli)$' | sed 's/.* \/ //' || true)
+	grep -E '^libsevmig:([a-z+]*)(unit|tracker|negotiation|psp|sim|move|mig)([a-z+]*) / ' |
+	grep -vE '/ (tracker-stress|tracker-nomem|tracker-alloc|doc-errors|doc-errors-mig|psp-cli|mig-inspect-cli)$' | sed 's/.* \/ //' || true)
 helgrind_tests=$(meson test -C "$build" --list 2>/dev/null |
-	grep -E ' / (tracker-stress|vm-exits|sim-moves|sim-roundtrip)$' | sed 's/.* \/ //' || true)
+	grep -E ' / (tracker-stress|vm-exits|sim-moves|sim-roundtrip|move-stress|mig-roundtrip)$' | sed 's/.* \/ //' || true)
 
 if [ "$tool" = memcheck ] || [ "$tool" = all ]; then
 	# shellcheck disable=SC2086

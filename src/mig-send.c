@@ -724,7 +724,6 @@ static int pull_dirty_logs(struct sevmig_send *s, bool keep)
 	return 0;
 }
 
-/* Gather the next pass's pages into pass_set; returns the count or -errno. */
 /* Nobody reports on region @k (no dirty-log slot, no mark_dirty): all of
  * it is taken as dirty. Decided when a pass set is taken, not before: the
  * VMM may start reporting between passes. */
@@ -764,6 +763,7 @@ static uint64_t remaining(const struct sevmig_send *s)
 	return n;
 }
 
+/* Gather the next pass's pages into pass_set; returns the count or -errno. */
 static int64_t collect(struct sevmig_send *s)
 {
 	int ret;
@@ -981,7 +981,7 @@ static int run_pass(struct sevmig_send *s, bool last, struct sevmig_pass_info *o
 	struct worker wk[MIG_MAX_CHANNELS];
 	pthread_t th[MIG_MAX_CHANNELS];
 	bool started[MIG_MAX_CHANNELS] = { false };
-	uint64_t t0 = mig_now_ns(), priv = 0, shared = 0, rem;
+	uint64_t t0 = mig_now_ns(), priv = 0, shared = 0, rem, dirtied;
 	int64_t n;
 	int ret = 0;
 
@@ -1031,12 +1031,14 @@ static int run_pass(struct sevmig_send *s, bool last, struct sevmig_pass_info *o
 	 */
 	if (!last)
 		(void)gather_dirty(s);
-	rem = last ? mig_bits_count(s->dirty, s->nwords) : remaining(s);
+	dirtied = mig_bits_count(s->dirty, s->nwords);
+	rem = last ? dirtied : remaining(s);
 	pthread_mutex_lock(&s->stats.lock);
 	s->stats.passes = s->pass;
 	s->stats.remaining_pages = rem;
+	/* What was reported dirtied: untracked regions say nothing of it. */
 	if (!last && s->last_pass_ns)
-		s->stats.dirty_rate = (uint64_t)((double)rem * 1e9 /
+		s->stats.dirty_rate = (uint64_t)((double)dirtied * 1e9 /
 						 (double)s->last_pass_ns);
 	pthread_mutex_unlock(&s->stats.lock);
 	if (out) {

@@ -176,7 +176,9 @@ enum sevmig_mig_phase {
  * @records:          records sent or received.
  * @remaining_pages:  estimate of the pages still to send (source: dirty
  *                    pages known now; destination: 0 until END).
- * @dirty_rate:       pages per second dirtied during the last pass.
+ * @dirty_rate:       pages per second reported dirtied (dirty logs, the
+ *                    VMM's reports, conversions) during the last pass;
+ *                    RAM nobody reports on is not in it.
  * @elapsed_ns:       since sevmig_send_begin() / sevmig_receive_run().
  * @downtime_ns:      source: from sevmig_send_commit()'s start (vCPUs
  *                    paused) to COMMIT written; 0 before.

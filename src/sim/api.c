@@ -91,7 +91,7 @@ SIM_EXPORT void sevmig_sim_free(struct sevmig_sim *sim)
 {
 	if (!sim)
 		return;
-	/* Detached first: each host is then destroyed without the list. */
+	/* Each host is destroyed without unlinking itself: the list goes whole. */
 	for (struct sevmig_sim_host *h = sim->hosts, *next; h; h = next) {
 		next = h->next;
 		host_destroy(h);

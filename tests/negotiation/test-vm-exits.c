@@ -741,12 +741,15 @@ static void *vcpu_thread(void *p)
 
 static void test_concurrent_exits(void **state)
 {
-	struct worker *w = calloc(8, sizeof(*w));
+	/* _Alignas(64) members: calloc() promises only 16-byte alignment. */
+	struct worker *w = aligned_alloc(64, 8 * sizeof(*w));
 	pthread_t t[8];
 	struct setup s;
 	uint64_t v = 0;
 
 	(void)state;
+	assert_non_null(w);
+	memset(w, 0, 8 * sizeof(*w));
 	negotiate(&s, SEVMIG_HOST_POLICY_ALLOW);
 	for (unsigned int i = 0; i < 8; i++) {
 		w[i].vm = s.vm;
