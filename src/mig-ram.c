@@ -117,6 +117,28 @@ int mig_ram_state_window(const struct sevmig_ctx *ctx, const char *who,
 	return 0;
 }
 
+int mig_shared_frames_in(struct sevmig_tracker *t, uint64_t gfn,
+			 uint64_t end, uint64_t *ret_n)
+{
+	uint64_t n = 0;
+
+	while (gfn < end) {
+		uint64_t run_end;
+		uint32_t st;
+		int ret = sevmig_tracker_run_end(t, gfn, &run_end, &st);
+
+		if (ret)
+			return ret;
+		if (run_end > end)
+			run_end = end;
+		if (st == SEVMIG_PAGE_SHARED)
+			n += run_end - gfn;
+		gfn = run_end;
+	}
+	*ret_n = n;
+	return 0;
+}
+
 int mig_ram_shared_frames(const struct sevmig_ctx *ctx, const char *who,
 			  const struct mig_ram *m, struct sevmig_tracker *map,
 			  uint64_t *ret_shared)
@@ -125,7 +147,8 @@ int mig_ram_shared_frames(const struct sevmig_ctx *ctx, const char *who,
 
 	for (uint32_t k = 0; k < m->l.n; k++) {
 		const struct mig_region *r = &m->l.r[k];
-		uint64_t gfn = r->gfn, end = r->gfn + r->npages;
+		uint64_t gfn = r->gfn, end = r->gfn + r->npages, n;
+		int ret;
 
 		if (m->state_next[k] != end)
 			return sevmig_err(ctx, -EBADMSG,
@@ -133,19 +156,10 @@ int mig_ram_shared_frames(const struct sevmig_ctx *ctx, const char *who,
 					  who, (unsigned long long)m->state_next[k],
 					  (unsigned long long)r->gfn,
 					  (unsigned long long)end);
-		while (gfn < end) {
-			uint64_t re;
-			uint32_t st;
-			int ret = sevmig_tracker_run_end(map, gfn, &re, &st);
-
-			if (ret)
-				return ret;
-			if (re > end)
-				re = end;
-			if (st == SEVMIG_PAGE_SHARED)
-				shared += re - gfn;
-			gfn = re;
-		}
+		ret = mig_shared_frames_in(map, gfn, end, &n);
+		if (ret)
+			return ret;
+		shared += n;
 	}
 	*ret_shared = shared;
 	return 0;

@@ -1130,13 +1130,13 @@ static int write_page_state(struct sevmig_send *s, uint64_t *ret_shared)
 
 	for (uint32_t k = 0; k < s->layout.n; k++) {
 		const struct mig_region *r = &s->layout.r[k];
-		uint64_t gfn = r->gfn, end = r->gfn + r->npages;
+		uint64_t gfn = r->gfn, end = r->gfn + r->npages, n;
+		int ret;
 
 		while (gfn < end) {
 			struct sevmig_iovec iov;
 			size_t len = 0;
 			uint64_t next = gfn;
-			int ret;
 
 			ret = sevmig_tracker_encode(t, SEVMIG_TRACKER_RECORD_FULL,
 						    gfn, end, s->state_buf,
@@ -1157,19 +1157,10 @@ static int write_page_state(struct sevmig_send *s, uint64_t *ret_shared)
 			gfn = next;
 		}
 		/* Shared frames of this region, for END's cross-check. */
-		for (gfn = r->gfn; gfn < end;) {
-			uint64_t run_end;
-			uint32_t st;
-			int ret = sevmig_tracker_run_end(t, gfn, &run_end, &st);
-
-			if (ret)
-				return ret;
-			if (run_end > end)
-				run_end = end;
-			if (st == SEVMIG_PAGE_SHARED)
-				shared += run_end - gfn;
-			gfn = run_end;
-		}
+		ret = mig_shared_frames_in(t, r->gfn, end, &n);
+		if (ret)
+			return ret;
+		shared += n;
 	}
 	*ret_shared = shared;
 	return 0;

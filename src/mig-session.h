@@ -107,6 +107,9 @@ void mig_ram_free(struct mig_ram *m);
 int mig_ram_state_window(const struct sevmig_ctx *ctx, const char *who,
 			 const struct mig_ram *m, uint64_t start, uint64_t end,
 			 uint32_t *ret_k);
+/* The shared frames of @t in [gfn, end): 0 or the tracker's error. */
+int mig_shared_frames_in(struct sevmig_tracker *t, uint64_t gfn,
+			 uint64_t end, uint64_t *ret_n);
 /* At END: every region's map is complete (else -EBADMSG logged); the
  * shared frames of @map inside the regions. */
 int mig_ram_shared_frames(const struct sevmig_ctx *ctx, const char *who,
